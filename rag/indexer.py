@@ -1,0 +1,141 @@
+"""`rag index`: bring the index in line with the corpus folder, embedding only what was added or changed."""
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from . import bm25
+from .chunk import chunk_article, embed_text
+from .config import Settings
+from .embed import Embedder, make_embedder
+from .ingest import Article, scan
+from .store import Store
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int, str], None]  # (chunks done, chunks to do, current file)
+
+
+@dataclass
+class IndexReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    chunks_embedded: int = 0
+    total_articles: int = 0
+    total_chunks: int = 0
+    seconds: float = 0.0
+    repaired: list[str] = field(default_factory=list)  # what was found broken and fixed on the way
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Indexer:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, store: Store | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings)
+        self.store = store or Store(settings)
+
+    def index(self, rebuild: bool = False, progress: Progress | None = None) -> IndexReport:
+        start = time.perf_counter()
+        report = IndexReport()
+        with self.store.lock(self.settings.lock_timeout):
+            if rebuild:
+                self.store.drop()
+            manifest = self.store.manifest
+            collection = self.store.collection(self.embedder, create=True)
+            if manifest.repaired:
+                self._recover_manifest(collection)
+                report.repaired.append("manifest was corrupt: rebuilt from the vector store")
+            report.repaired += self._reconcile(collection)
+
+            articles, skipped = scan(self.settings.corpus_dir)
+            report.skipped = [{"source": s.source, "reason": s.reason} for s in skipped]
+            known = manifest.files()
+            current = {a.source: a for a in articles}
+            todo: list[Article] = []
+            for article in articles:
+                if article.source not in known:
+                    report.added.append(article.source)
+                    todo.append(article)
+                elif known[article.source] != article.sha256:
+                    report.updated.append(article.source)
+                    todo.append(article)
+                else:
+                    report.unchanged.append(article.source)
+            # A file that is still there but now skipped (emptied, made binary) loses its chunks too.
+            report.removed = sorted(s for s in known if s not in current)
+
+            for source in report.removed:
+                collection.delete(where={"source": source})
+                manifest.remove_file(source)
+            report.chunks_embedded = self._embed(todo, collection, progress)
+
+            bm25.ensure(manifest, self.store.root / "bm25", self.settings.candidates)
+            stats = self.store.status()
+            report.total_articles, report.total_chunks = stats["articles"], stats["chunks"]
+        report.seconds = round(time.perf_counter() - start, 3)
+        return report
+
+    def _embed(self, articles: list[Article], collection, progress: Progress | None) -> int:
+        s = self.settings
+        plans = [(a, chunk_article(a, s.chunk_size, s.chunk_overlap)) for a in articles]
+        total, done = sum(len(nodes) for _, nodes in plans), 0
+        vector_store = ChromaVectorStore.from_collection(collection)
+        for article, nodes in plans:
+            vectors = self.embedder.passages([embed_text(n, s.embed_title) for n in nodes])
+            for node, vec in zip(nodes, vectors):
+                node.embedding = vec.tolist()
+            # Vector store first, manifest second: a crash in between leaves the manifest's old hash, so the
+            # next run redoes this file, and the delete-by-source below clears whatever half-write was left.
+            collection.delete(where={"source": article.source})
+            vector_store.add(nodes)
+            self.store.manifest.replace_file(article.source, article.sha256, article.title, article.date,
+                                             [(n.node_id, n.metadata["position"], n.text) for n in nodes])
+            done += len(nodes)
+            if progress:
+                progress(done, total, article.source)
+        return done
+
+    def _reconcile(self, collection) -> list[str]:
+        """Cheap count check each run; on a mismatch, delete orphans and forget files whose chunks went missing."""
+        manifest = self.store.manifest
+        if collection.count() == manifest.count_chunks():
+            return []
+        stored = set(collection.get(include=[])["ids"])
+        wanted = set(manifest.chunk_ids())
+        orphans = sorted(stored - wanted)
+        for i in range(0, len(orphans), 500):
+            collection.delete(ids=orphans[i:i + 500])
+        missing_sources = {cid.rsplit("#", 1)[0] for cid in wanted - stored}
+        for source in missing_sources:
+            manifest.remove_file(source)  # re-added (and re-embedded) below as a new file
+        notes = []
+        if orphans:
+            notes.append(f"deleted {len(orphans)} orphan chunks left by an interrupted run")
+        if missing_sources:
+            notes.append(f"re-embedding {len(missing_sources)} files whose chunks were missing")
+        return notes
+
+    def _recover_manifest(self, collection) -> None:
+        """Rebuild manifest rows from chunk metadata, keeping only files whose chunks are all there and agree."""
+        got = collection.get(include=["metadatas", "documents"])
+        by_source = defaultdict(list)
+        for cid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]):
+            by_source[meta.get("source", "")].append((cid, meta, doc))
+        for source, rows in by_source.items():
+            hashes = {m.get("file_sha256") for _, m, _ in rows}
+            n = rows[0][1].get("n_chunks")
+            if not source or len(hashes) != 1 or n != len(rows):
+                continue
+            rows.sort(key=lambda r: r[1].get("position", 0))
+            meta = rows[0][1]
+            self.store.manifest.replace_file(source, hashes.pop(), meta.get("title", ""), meta.get("date", ""),
+                                             [(cid, m.get("position", 0), doc or "") for cid, m, doc in rows])

@@ -1,0 +1,260 @@
+"""Where the index lives: the Chroma collection (embedded or server), the SQLite manifest, and the BM25 keyword index."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+from .config import Settings
+from .errors import EmbedderMismatchError, IndexLockedError, IndexMissingError, StoreUnavailableError
+
+log = logging.getLogger(__name__)
+SERVER_TIMEOUT = 20.0  # seconds before a Chroma server call is given up
+
+
+class Manifest:
+    """file -> content hash -> chunk ids (and chunk text for BM25), in SQLite so each file's update is one transaction."""
+
+    SCHEMA = """
+    CREATE TABLE IF NOT EXISTS files (source TEXT PRIMARY KEY, sha256 TEXT NOT NULL, n_chunks INTEGER NOT NULL,
+                                      title TEXT, date TEXT);
+    CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY, source TEXT NOT NULL, position INTEGER NOT NULL,
+                                       text TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.repaired = False
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._db = self._open()
+            except sqlite3.DatabaseError as exc:
+                # A corrupt manifest is set aside, never deleted: the indexer rebuilds it from the vector store.
+                aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+                log.warning("manifest %s is corrupt (%s); moved to %s and rebuilt", self.path, exc, aside.name)
+                self.path.replace(aside)
+                self.repaired = True
+                self._db = self._open()
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        try:
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("quick_check failed")
+            db.executescript(self.SCHEMA)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def files(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT source, sha256 FROM files"))
+
+    def file_rows(self) -> list[tuple[str, str, int, str, str]]:
+        return list(self.db.execute("SELECT source, sha256, n_chunks, title, date FROM files ORDER BY source"))
+
+    def chunk_ids(self, source: str | None = None) -> list[str]:
+        if source is None:
+            return [r[0] for r in self.db.execute("SELECT id FROM chunks")]
+        return [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE source=? ORDER BY position", (source,))]
+
+    def chunks(self) -> list[tuple[str, str, str]]:
+        """(id, source, text) of every chunk, in a stable order."""
+        return list(self.db.execute("SELECT id, source, text FROM chunks ORDER BY source, position"))
+
+    def texts(self, ids: list[str]) -> dict[str, str]:
+        marks = ",".join("?" * len(ids))
+        return dict(self.db.execute(f"SELECT id, text FROM chunks WHERE id IN ({marks})", ids)) if ids else {}
+
+    def count_chunks(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    def replace_file(self, source: str, sha256: str, title: str, date: str, chunks: list[tuple[str, int, str]]) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM chunks WHERE source=?", (source,))
+            self.db.executemany("INSERT INTO chunks (id, source, position, text) VALUES (?, ?, ?, ?)",
+                                [(cid, source, pos, text) for cid, pos, text in chunks])
+            self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                            (source, sha256, len(chunks), title, date))
+            self._bump()
+
+    def remove_file(self, source: str) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM chunks WHERE source=?", (source,))
+            self.db.execute("DELETE FROM files WHERE source=?", (source,))
+            self._bump()
+
+    def get(self, key: str, default: str = "") -> str:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set(self, key: str, value: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @property
+    def version(self) -> str:
+        """Changes whenever the chunk set changes; the BM25 index records the version it was built from."""
+        return self.get("version", "empty")
+
+    def _bump(self) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (uuid.uuid4().hex,))
+
+
+class Store:
+    """Opens the Chroma collection lazily; checks that the index was built with the configured embedder."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.root = Path(settings.index_dir)
+        self.manifest = Manifest(self.root / "manifest.sqlite")
+        self._client = None
+        self._collection = None
+
+    @property
+    def server_mode(self) -> bool:
+        return bool(self.settings.chroma_url)
+
+    @property
+    def client(self):
+        if self._client is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+            try:
+                if self.server_mode:
+                    url = urlparse(self.settings.chroma_url if "//" in self.settings.chroma_url
+                                   else f"http://{self.settings.chroma_url}")
+                    self._client = chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
+                                                       ssl=url.scheme == "https", settings=chroma_settings)
+                    _set_http_timeout(self._client, SERVER_TIMEOUT)
+                else:
+                    self.root.mkdir(parents=True, exist_ok=True)
+                    self._client = chromadb.PersistentClient(path=str(self.root / "chroma"), settings=chroma_settings)
+            except Exception as exc:
+                raise _friendly(exc, self.settings) from exc
+        return self._client
+
+    def exists(self) -> bool:
+        return self.manifest.path.exists() and (self.server_mode or (self.root / "chroma").exists())
+
+    def collection(self, embedder=None, create: bool = False):
+        """The collection; with `embedder`, raises EmbedderMismatchError when the index was built with another."""
+        if self._collection is None:
+            if not create and not self.exists():
+                raise IndexMissingError(f"no index at {self.root}/ yet: run `rag index` first")
+            try:
+                if create:
+                    meta = {"hnsw:space": "cosine"}
+                    if embedder is not None:
+                        meta.update(embed_backend=embedder.backend, embed_model=embedder.model, embed_dim=embedder.dim)
+                    self._collection = self.client.get_or_create_collection(self.settings.collection, metadata=meta)
+                else:
+                    self._collection = self.client.get_collection(self.settings.collection)
+            except IndexMissingError:
+                raise
+            except Exception as exc:
+                raise _friendly(exc, self.settings) from exc
+        if embedder is not None:
+            self.check_embedder(embedder)
+        return self._collection
+
+    def check_embedder(self, embedder) -> None:
+        meta = self._collection.metadata or {}
+        built = (meta.get("embed_backend"), meta.get("embed_model"))
+        if built[0] and built != (embedder.backend, embedder.model):
+            raise EmbedderMismatchError(
+                f"the index was built with {built[0]}:{built[1]} but the configured embedder is "
+                f"{embedder.backend}:{embedder.model}; run `rag index --rebuild` to re-embed with it")
+
+    def drop(self) -> None:
+        """Forget everything: the collection, the manifest and the keyword index (for --rebuild)."""
+        self.manifest.close()
+        self._collection = None
+        if self.server_mode:
+            with contextlib.suppress(Exception):
+                self.client.delete_collection(self.settings.collection)
+        else:
+            self._client = None
+            shutil.rmtree(self.root / "chroma", ignore_errors=True)
+        for name in ("manifest.sqlite", "manifest.sqlite-journal", "bm25", "bm25.tmp", "bm25.old"):
+            path = self.root / name
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def lock(self, wait: float = 60.0):
+        """One writer at a time: a second `rag index` waits up to `wait` seconds, then refuses."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / ".lock"
+        with open(path, "a+") as fh:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        fh.seek(0)
+                        holder = fh.read().strip() or "another process"
+                        raise IndexLockedError(f"the index at {self.root}/ is being updated by {holder}; "
+                                               "try again when it finishes") from None
+                    time.sleep(0.2)
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"rag index (pid {os.getpid()})")
+            fh.flush()
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def status(self) -> dict:
+        rows = self.manifest.file_rows() if self.manifest.path.exists() else []
+        return {"articles": len(rows), "chunks": sum(r[2] for r in rows)}
+
+    def write_json(self, name: str, data: dict) -> None:
+        tmp = self.root / f".{name}.tmp"
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        tmp.replace(self.root / name)
+
+
+def _set_http_timeout(client, seconds: float) -> None:
+    # chromadb's HTTP client is created with timeout=None, so a hung server would hang every query forever.
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds)
+
+
+def _friendly(exc: Exception, settings: Settings) -> Exception:
+    text = f"{type(exc).__name__}: {exc}"
+    if settings.chroma_url:
+        return StoreUnavailableError(f"cannot reach the Chroma server at {settings.chroma_url} ({text}); "
+                                     "is `chroma run` up?")
+    if "does not exist" in text or "NotFound" in text:
+        return IndexMissingError(f"no index at {settings.index_dir}/ yet: run `rag index` first")
+    return IndexMissingError(f"the index at {settings.index_dir}/ cannot be opened ({text}); "
+                             "run `rag index --rebuild` to rebuild it")
