@@ -33,6 +33,8 @@ class Settings:
     dense_weight: float = 1.0                # dense weight in fusion
     relevance_floor: float = 0.80            # best dense cosine below this = nothing relevant -> refuse
     support_threshold: float = 0.35          # min keyword overlap (or cosine-derived support) for a cited sentence
+    extract_floor: float = 0.80              # extractive: best sentence score below this = refuse
+    extract_sentences: int = 3               # extractive: at most this many quoted sentences
     max_question_chars: int = 2000           # longer questions are refused with a reason
     lock_timeout: float = 60.0               # seconds a second `rag index` waits for the first before refusing
     engine: str = "auto"                     # auto | extractive | local | openai

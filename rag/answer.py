@@ -1,0 +1,200 @@
+"""Answer engines behind one interface: extractive (no model), local (GGUF via llama.cpp) and openai (any compatible server)."""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterator, Protocol
+
+import numpy as np
+
+from . import prompts
+from .arabic import normalize, tokens
+from .chunk import split_sentences
+from .cite import Citation, CitationBuilder, overlap
+from .config import Settings
+from .embed import Embedder
+from .errors import ModelError
+from .retrieve import Hit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Answer:
+    answer: str
+    language: str
+    refused: bool
+    citations: list[Citation]
+    engine: str
+    notice: str = ""                                  # e.g. why an LLM answer fell back to extractive
+    dropped: list[str] = field(default_factory=list)  # model sentences no passage supported
+    question: str = ""                                # the standalone question that was searched
+
+    def to_dict(self) -> dict:
+        return {"answer": self.answer, "language": self.language, "refused": self.refused,
+                "citations": [c.to_dict() for c in self.citations], "engine": self.engine, "notice": self.notice,
+                "unsupported_sentences": self.dropped, "standalone_question": self.question}
+
+
+Event = "str | Answer"  # engines yield text deltas, then one final Answer
+
+
+class Engine(Protocol):
+    name: str
+
+    def stream(self, question: str, hits: list[Hit], language: str) -> Iterator[str | Answer]: ...
+
+
+def refusal(language: str, question: str = "", engine: str = "", notice: str = "") -> Answer:
+    return Answer(prompts.template(f"refusal.{language}"), language, True, [], engine, notice, [], question)
+
+
+class ExtractiveEngine:
+    """Quotes the retrieved sentences that best answer the question (embedding similarity + keyword overlap)."""
+
+    name = "extractive"
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings, self.embedder = settings, embedder
+        self._cache: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def _vectors(self, sentences: list[str]) -> np.ndarray:
+        with self._lock:
+            todo = [s for s in dict.fromkeys(sentences) if s not in self._cache]
+            if todo:
+                for s, v in zip(todo, self.embedder.passages(todo)):
+                    self._cache[s] = v
+                if len(self._cache) > 20000:  # bounded: a long-running server must not grow without limit
+                    self._cache.clear()
+            return np.vstack([self._cache[s] for s in sentences])
+
+    def rank(self, question: str, hits: list[Hit]) -> list[tuple[float, str, int]]:
+        """(score, sentence, hit index) for every sentence of the passages, best first."""
+        cands = [(s, i) for i, h in enumerate(hits) for s in split_sentences(h.text) if len(tokens(s)) >= 3]
+        if not cands:
+            return []
+        q = self.embedder.query(question)
+        cos = self._vectors([s for s, _ in cands]) @ q
+        ar = bool(tokens(question)) and any("\u0600" <= ch <= "\u06ff" for ch in question)
+        scored = []
+        for (s, i), c in zip(cands, cos):
+            kw = overlap(question, s) if ar else 0.0
+            # Passage rank breaks near-ties: the fused retrieval already weighed the whole chunk.
+            scored.append((float(c) + 0.35 * kw - 0.01 * i, s, i))
+        return sorted(scored, key=lambda t: -t[0])
+
+    def stream(self, question: str, hits: list[Hit], language: str) -> Iterator[str | Answer]:
+        ranked = self.rank(question, hits)
+        if not ranked or ranked[0][0] < self.settings.extract_floor:
+            yield refusal(language, question, self.name)
+            return
+        best = ranked[0][0]
+        chosen = [r for r in ranked if r[0] >= best - 0.04][: self.settings.extract_sentences]
+        order = {}
+        for _, _, i in chosen:
+            order.setdefault(i, len(order) + 1)
+        quotes = "\n".join(f"- «{s}» [{order[i]}]" if language == "en" else f"- {s} [{order[i]}]"
+                           for _, s, i in chosen)
+        text = prompts.render(f"extractive.{language}", quotes=quotes)
+        citations = [Citation(n, hits[i].source, hits[i].chunk_id, next(s for _, s, j in chosen if j == i),
+                              hits[i].score, hits[i].title, hits[i].date, hits[i].text) for i, n in order.items()]
+        yield text
+        yield Answer(text, language, False, citations, self.name, question=question)
+
+
+class LLMEngine:
+    """A llama-index LLM answering from numbered passages; citations are rebuilt and verified by CitationBuilder."""
+
+    def __init__(self, name: str, settings: Settings, embedder: Embedder, llm_factory) -> None:
+        self.name, self.settings, self.embedder = name, settings, embedder
+        self._factory = llm_factory
+        self._lock = threading.Lock()  # llama.cpp contexts are not re-entrant
+
+    def prompt(self, question: str, hits: list[Hit], language: str) -> str:
+        passages = "\n\n".join(
+            prompts.render("passage", n=n, title=h.title or h.source, date=h.date or "unknown date", text=h.text)
+            for n, h in enumerate(hits, start=1))
+        return prompts.render(f"answer.{language}", passages=passages, question=question,
+                              refusal=prompts.template(f"refusal.{language}"))
+
+    def stream(self, question: str, hits: list[Hit], language: str) -> Iterator[str | Answer]:
+        from llama_index.core.llms import ChatMessage
+
+        hits = hits[: self.settings.llm_context_chunks]
+        messages = [ChatMessage(role="system", content=prompts.template("system")),
+                    ChatMessage(role="user", content=self.prompt(question, hits, language))]
+        parts = []
+        try:
+            with self._lock:
+                for chunk in self._factory().stream_chat(messages):
+                    if chunk.delta:
+                        parts.append(chunk.delta)
+                        yield chunk.delta
+        except ModelError:
+            raise
+        except Exception as exc:
+            raise ModelError(f"the {self.name} model failed: {type(exc).__name__}: {exc}") from exc
+        text = "".join(parts).strip()
+        if _is_refusal(text, language):
+            yield refusal(language, question, self.name)
+            return
+        builder = CitationBuilder(hits, self.settings.support_threshold, self.embedder)
+        answer, citations, dropped = builder.build(text)
+        if not citations:
+            raise ModelError(f"the {self.name} model's answer was not supported by any passage")
+        yield Answer(answer, language, False, citations, self.name, dropped=dropped, question=question)
+
+
+def _is_refusal(text: str, language: str) -> bool:
+    key = normalize(prompts.template(f"refusal.{language}")).strip(" .")
+    other = normalize(prompts.template(f"refusal.{'en' if language == 'ar' else 'ar'}")).strip(" .")
+    norm = normalize(text)
+    return not norm or key in norm or other in norm
+
+
+@lru_cache(maxsize=2)
+def _llama_cpp(path: str, context: int, max_tokens: int, threads: int):
+    """One loaded GGUF model per path for the whole process (loading takes seconds, memory is large)."""
+    try:
+        from llama_index.llms.llama_cpp import LlamaCPP
+    except ImportError as exc:
+        raise ModelError("the local engine needs the optional extra: pip install '.[local]'") from exc
+    from .gguf import chatml_completion_to_prompt, chatml_messages_to_prompt
+
+    try:
+        llm = LlamaCPP(model_path=path, temperature=0.1, max_new_tokens=max_tokens, context_window=context,
+                       model_kwargs={"n_threads": threads}, messages_to_prompt=chatml_messages_to_prompt,
+                       completion_to_prompt=chatml_completion_to_prompt, verbose=False)
+    except Exception as exc:
+        raise ModelError(f"cannot load GGUF model {path}: {exc}") from exc
+    try:  # reuse the evaluated system prompt across questions
+        from llama_cpp import LlamaRAMCache
+        llm._model.set_cache(LlamaRAMCache(capacity_bytes=256 << 20))
+    except Exception:  # older llama-cpp-python: no prompt cache, just slower
+        log.debug("llama.cpp prompt cache unavailable")
+    return llm
+
+
+def make_engine(settings: Settings, embedder: Embedder, name: str | None = None) -> Engine:
+    name = name or settings.resolved_engine
+    if name == "extractive":
+        return ExtractiveEngine(settings, embedder)
+    if name == "local":
+        if not settings.llm_gguf:
+            raise ModelError("the local engine needs a GGUF model: set RAG_LLM_GGUF=/path/model.gguf (or --gguf)")
+        return LLMEngine("local", settings, embedder,
+                         lambda: _llama_cpp(settings.llm_gguf, 4096, settings.llm_max_tokens, settings.embed_threads))
+    if name == "openai":
+        if not settings.llm_url:
+            raise ModelError("the openai engine needs a server: set RAG_LLM_URL=http://host:port/v1 (or --llm-url)")
+
+        def factory():
+            from llama_index.llms.openai_like import OpenAILike
+            return OpenAILike(api_base=settings.llm_url, model=settings.llm_model, api_key=settings.llm_api_key,
+                              is_chat_model=True, timeout=settings.llm_timeout, max_retries=0,
+                              max_tokens=settings.llm_max_tokens, temperature=0.1, context_window=8192)
+        return LLMEngine("openai", settings, embedder, factory)
+    raise ModelError(f"unknown engine {name!r}")

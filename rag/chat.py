@@ -1,0 +1,128 @@
+"""The assistant: validate a question, condense follow-ups, retrieve, refuse or answer, fall back when an LLM fails."""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from . import prompts
+from .answer import Answer, ExtractiveEngine, make_engine, refusal
+from .embed import make_embedder
+from .arabic import detect_language, tokens
+from .config import Settings
+from .errors import ModelError, QuestionError
+from .retrieve import HybridRetriever, Hit
+from .store import Store
+
+log = logging.getLogger(__name__)
+# Words that make a follow-up depend on the previous turn.
+_DEPENDENT = re.compile(r"\b(it|that|this|they|them|he|she|his|her|there|then|and|what about)\b|"
+                        r"(^|\s)(ذلك|هذا|هذه|تلك|هو|هي|هم|حينها|عندها|و?ماذا عن|متى كان)(\s|$|[؟?])", re.IGNORECASE)
+
+MESSAGES = {
+    "empty": {"en": "Please type a question.", "ar": "يرجى كتابة سؤال."},
+    "too_long": {"en": "The question is too long ({n} characters; the limit is {limit}). Please shorten it.",
+                 "ar": "السؤال طويل جداً ({n} حرفاً؛ الحد الأقصى {limit}). يرجى اختصاره."},
+    "fallback": {"en": "The {engine} model was not available ({reason}); showing the extractive answer instead.",
+                 "ar": "لم يكن نموذج {engine} متاحاً ({reason})؛ نعرض الإجابة المقتبسة بدلاً منه."},
+}
+
+
+def check_question(question: str, limit: int) -> str:
+    """The question with invisible characters removed; QuestionError in the question's language when unusable."""
+    cleaned = "".join(ch for ch in question if unicodedata.category(ch) not in ("Cf", "Cc") or ch in "\n\t")
+    cleaned = " ".join(cleaned.split())
+    lang = detect_language(cleaned)
+    if len(cleaned) > limit:
+        raise QuestionError(MESSAGES["too_long"][lang].format(n=len(cleaned), limit=limit))
+    if not tokens(cleaned, drop_stopwords=False):  # empty, punctuation or emoji only
+        raise QuestionError(MESSAGES["empty"][lang])
+    return cleaned
+
+
+@dataclass
+class Turn:
+    question: str
+    answer: Answer
+
+
+@dataclass
+class Conversation:
+    """One user's history; never shared between sessions."""
+    turns: list[Turn] = field(default_factory=list)
+
+    def clear(self) -> None:
+        self.turns.clear()
+
+
+class Assistant:
+    """Shared by all conversations: holds the loaded embedder, retriever and engines."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = Store(settings)
+        self.embedder = make_embedder(settings)
+        self.retriever = HybridRetriever(settings, self.store, self.embedder)
+        self.extractive = ExtractiveEngine(settings, self.embedder)
+        self._engines = {"extractive": self.extractive}
+
+    def engine(self, name: str | None = None):
+        name = name or self.settings.resolved_engine
+        if name not in self._engines:
+            self._engines[name] = make_engine(self.settings, self.embedder, name)
+        return self._engines[name]
+
+    def condense(self, question: str, conversation: Conversation | None) -> str:
+        """A standalone question: the follow-up alone when it stands alone, else joined with the last question."""
+        if not conversation or not conversation.turns:
+            return question
+        last = conversation.turns[-1].question
+        if len(tokens(question)) > 6 and not _DEPENDENT.search(question):
+            return question
+        return f"{last} {question}"
+
+    def search(self, question: str, k: int | None = None) -> list[Hit]:
+        return self.retriever.search(question, k or self.settings.top_k)
+
+    def stream(self, question: str, conversation: Conversation | None = None, engine: str | None = None,
+               k: int | None = None) -> Iterator[str | Answer | list[Hit]]:
+        """Yields the evidence (list of Hits) first, then text deltas, then the final Answer."""
+        question = check_question(question, self.settings.max_question_chars)
+        language = detect_language(question)
+        standalone = self.condense(question, conversation)
+        hits = self.search(standalone, k)
+        yield hits
+        name = engine or self.settings.resolved_engine
+        if not hits or hits[0].dense < self.settings.relevance_floor and max(h.dense for h in hits) < self.settings.relevance_floor:
+            final = refusal(language, standalone, name)
+        else:
+            final = None
+            try:
+                for event in self.engine(name).stream(standalone, hits, language):
+                    if isinstance(event, Answer):
+                        final = event
+                    else:
+                        yield event
+            except ModelError as exc:
+                if name == "extractive":
+                    raise
+                log.warning("engine %s failed: %s", name, exc)
+                notice = MESSAGES["fallback"][language].format(engine=name, reason=str(exc)[:200])
+                for event in self.extractive.stream(standalone, hits, language):
+                    if isinstance(event, Answer):
+                        final = Answer(**{**event.__dict__, "notice": notice})
+                    else:
+                        yield "\n\n" + notice + "\n\n" + event
+        if conversation is not None:
+            conversation.turns.append(Turn(question, final))
+        yield final
+
+    def ask(self, question: str, conversation: Conversation | None = None, engine: str | None = None,
+            k: int | None = None) -> Answer:
+        final = None
+        for event in self.stream(question, conversation, engine, k):
+            if isinstance(event, Answer):
+                final = event
+        return final

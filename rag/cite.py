@@ -1,0 +1,94 @@
+"""Turn [n] markers into citations of retrieved chunks, and keep only sentences their passage really supports."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .arabic import tokens
+from .chunk import split_sentences
+from .retrieve import Hit
+
+MARKER = re.compile(r"\s*\[(\d{1,2})\]")
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int            # the marker number shown in the answer
+    source: str
+    chunk_id: str
+    snippet: str      # the supporting sentence of the passage (verbatim)
+    score: float      # retrieval score of the passage
+    title: str
+    date: str
+    text: str         # the whole passage, for the sources panel
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, "source": self.source, "chunk_id": self.chunk_id, "snippet": self.snippet,
+                "score": round(self.score, 4), "title": self.title, "date": self.date}
+
+
+def overlap(sentence: str, passage: str) -> float:
+    """Share of the sentence's content words (normalised) that the passage contains."""
+    s = set(tokens(sentence))
+    if not s:
+        return 0.0
+    return len(s & set(tokens(passage))) / len(s)
+
+
+def best_sentence(claim: str, passage: str, embedder=None) -> tuple[str, float]:
+    """The passage sentence closest to `claim` (keyword overlap, else embedding similarity) and its score."""
+    sents = split_sentences(passage) or [passage]
+    scores = [overlap(claim, s) for s in sents]
+    if embedder is not None and max(scores) == 0:
+        vecs = embedder.passages(sents)
+        q = embedder.query(claim)
+        scores = list(np.asarray(vecs) @ np.asarray(q))
+    i = int(np.argmax(scores))
+    return sents[i], float(scores[i])
+
+
+class CitationBuilder:
+    """Parse the model's markers, drop ones pointing at nothing, verify support, align unmarked sentences."""
+
+    def __init__(self, hits: list[Hit], threshold: float, embedder=None, cos_threshold: float = 0.83) -> None:
+        self.hits, self.threshold, self.embedder, self.cos_threshold = hits, threshold, embedder, cos_threshold
+
+    def supported(self, sentence: str, hit: Hit) -> float:
+        """Support score of `sentence` by `hit` in [0, 1]: keyword overlap, or cosine for cross-language answers."""
+        score = overlap(sentence, hit.text)
+        if score >= self.threshold or self.embedder is None:
+            return score
+        cos = float(np.asarray(self.embedder.passages([hit.text])[0]) @ np.asarray(self.embedder.query(sentence)))
+        return self.threshold if cos >= self.cos_threshold else score
+
+    def build(self, text: str) -> tuple[str, list[Citation], list[str]]:
+        """(answer with renumbered markers, citations best first, dropped unsupported sentences)."""
+        kept: list[tuple[str, list[int]]] = []
+        dropped: list[str] = []
+        for sentence in split_sentences(text):
+            claims = [int(n) for n in MARKER.findall(sentence)]
+            bare = MARKER.sub("", sentence).strip()
+            if not tokens(bare):
+                continue
+            valid = [n - 1 for n in claims if 1 <= n <= len(self.hits)]
+            supporting = [i for i in dict.fromkeys(valid) if self.supported(bare, self.hits[i]) >= self.threshold]
+            if not supporting:  # no marker, or markers that do not hold: find the passage that does support it
+                scores = [self.supported(bare, h) for h in self.hits]
+                if scores and max(scores) >= self.threshold:
+                    supporting = [int(np.argmax(scores))]
+            if supporting:
+                kept.append((bare, supporting))
+            else:
+                dropped.append(bare)
+        # Number citations in retrieval order (best first), whatever numbers the model used.
+        number = {i: n for n, i in enumerate(sorted({i for _, idx in kept for i in idx}), start=1)}
+        answer = " ".join(bare + "".join(f" [{number[i]}]" for i in idx) for bare, idx in kept)
+        citations = []
+        for i, n in number.items():
+            hit = self.hits[i]
+            claim = " ".join(bare for bare, idx in kept if i in idx)
+            snippet, _ = best_sentence(claim, hit.text, self.embedder)
+            citations.append(Citation(n, hit.source, hit.chunk_id, snippet, hit.score, hit.title, hit.date, hit.text))
+        return answer, citations, dropped
