@@ -8,7 +8,8 @@ from llama_index.core.schema import TextNode
 from .ingest import Article
 
 # A sentence ends at . ! ? ؟ ؛ ; (followed by space) or at a line break; quotes closing a sentence stay with it.
-_SENTENCE = re.compile(r"[^\n.!?؟؛;]*(?:[.!?؟؛;]+[\"»”')\]]*(?=\s|$)|\n|$)")
+_SENTENCE = re.compile(r"(?:[^\n.!?؟؛;]|[.!?؟؛;]+(?=[^\s.!?؟؛;\"»”')\]]))*"
+                       r"(?:[.!?؟؛;]+[\"»”')\]]*(?=\s|$)|\n|$)")
 META_KEYS = ("source", "title", "date", "date_text", "file_sha256", "position", "n_chunks", "start", "end")
 
 

@@ -193,12 +193,16 @@ class Store:
         """Forget everything: the collection, the manifest and the keyword index (for --rebuild)."""
         self.manifest.close()
         self._collection = None
-        if self.server_mode:
-            with contextlib.suppress(Exception):
-                self.client.delete_collection(self.settings.collection)
-        else:
-            self._client = None
-            shutil.rmtree(self.root / "chroma", ignore_errors=True)
+        try:
+            self.client.delete_collection(self.settings.collection)
+        except Exception as exc:  # missing collection, or an embedded index too damaged to open
+            log.info("could not delete collection (%s)", exc)
+            if not self.server_mode:
+                from chromadb.api.client import SharedSystemClient
+
+                self._client = None
+                SharedSystemClient.clear_system_cache()
+                shutil.rmtree(self.root / "chroma", ignore_errors=True)
         for name in ("manifest.sqlite", "manifest.sqlite-journal", "bm25", "bm25.tmp", "bm25.old"):
             path = self.root / name
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)

