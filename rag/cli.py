@@ -174,5 +174,40 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None):
     module.launch(settings)
 
 
+@main.command("eval")
+@click.option("--gold", "gold_path", required=True, type=click.Path(exists=True, dir_okay=False), help="Gold JSONL file.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default eval/runs/<timestamp>/).")
+@click.option("--mode", type=click.Choice(["retrieval", "extractive", "llm"]), default="retrieval", show_default=True,
+              help="What to evaluate.")
+@click.option("--limit", type=click.IntRange(1, None), default=None, help="Only the first N questions.")
+@settings_options
+def eval_cmd(settings: Settings, gold_path: str, out_dir: str | None, mode: str, limit: int | None):
+    """Score retrieval, answers, citations and refusals against a gold JSONL file.
+
+    With --corpus and no --store, the corpus is indexed into eval/runs/stores/<name>/ first.
+
+    Example: rag eval --gold eval/gold.jsonl --corpus corpus --mode extractive
+    """
+    from . import evaluate
+
+    params = click.get_current_context().params
+    index = False
+    if params.get("corpus_dir"):
+        index = True
+        if not params.get("index_dir"):
+            settings = settings.replace(index_dir=evaluate.store_for_corpus(settings.corpus_dir))
+    evaluate.resolve_engine(settings, mode)  # fail before indexing when no LLM is configured
+    click.echo(f"corpus {settings.corpus_dir}, store {settings.index_dir}, mode {mode}", err=True)
+
+    def progress(done: int, total: int) -> None:
+        if done % 25 == 0 or done == total:
+            click.echo(f"  {done}/{total}", err=True)
+
+    metrics, out = evaluate.run(settings, gold_path, out_dir, mode, limit, index=index, progress=progress)
+    click.echo(evaluate.table(metrics))
+    click.echo(f"\nwritten to {out}/ (predictions.jsonl, metrics.json, report.md)")
+
+
 if __name__ == "__main__":
     main()

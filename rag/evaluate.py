@@ -1,0 +1,368 @@
+"""Evaluation against a gold JSONL file: retrieval hit@k/MRR, answer EM/F1/contains, citations, refusals, latency.
+
+Gold lines: {"id", "lang", "question", "answers": [...], "answers_ar"?: [...], "source": str | [str] | null,
+"answerable"?: bool (default true)}. See eval/README.md for what every metric means.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import json
+import re
+import statistics
+import subprocess
+import time
+import unicodedata
+from collections import Counter
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .arabic import normalize
+from .config import Settings
+from .errors import ConfigError, RagError
+
+REPO = Path(__file__).resolve().parent.parent
+RUNS_DIR = REPO / "eval" / "runs"
+MODES = ("retrieval", "extractive", "llm")
+RETRIEVED_FILES = 5       # files kept for hit@k / MRR
+SEARCH_DEPTH = 20         # chunks searched to find RETRIEVED_FILES distinct files
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+# ---------------------------------------------------------------- gold
+
+def load_gold(path: str | Path, limit: int | None = None) -> list[dict]:
+    items = []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}:{n}: not JSON ({exc.msg})") from None
+            missing = {"id", "question"} - item.keys()
+            if missing:
+                raise ConfigError(f"{path}:{n}: missing {sorted(missing)}")
+            item.setdefault("lang", "ar")
+            item.setdefault("answers", [])
+            item["answerable"] = bool(item.get("answerable", True))
+            items.append(item)
+            if limit and len(items) >= limit:
+                break
+    return items
+
+
+def gold_sources(item: dict) -> list[str]:
+    src = item.get("source")
+    if not src:
+        return []
+    return [src] if isinstance(src, str) else [s for s in src if s]
+
+
+def gold_answers(item: dict) -> list[str]:
+    """Accepted answers; an English question may also be answered with the Arabic form."""
+    answers = list(item.get("answers") or [])
+    if item.get("lang") == "en":
+        answers += list(item.get("answers_ar") or [])
+    return [a for a in answers if a and a.strip()]
+
+
+# ---------------------------------------------------------------- answer matching
+
+def normalize_answer(text: str) -> str:
+    """Arabic normalisation (diacritics, letter forms, digits), then SQuAD's: lower case, no punctuation, no a/an/the."""
+    text = normalize(text or "")
+    text = "".join(" " if unicodedata.category(ch).startswith(("P", "S")) else ch for ch in text)
+    text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, golds: Iterable[str]) -> float:
+    p = normalize_answer(prediction)
+    return float(any(p == normalize_answer(g) for g in golds))
+
+
+def _f1(prediction: str, gold: str) -> float:
+    p, g = normalize_answer(prediction).split(), normalize_answer(gold).split()
+    if not p or not g:
+        return float(p == g)
+    common = sum((Counter(p) & Counter(g)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def token_f1(prediction: str, golds: Iterable[str]) -> float:
+    return max((_f1(prediction, g) for g in golds), default=0.0)
+
+
+def contains(prediction: str, golds: Iterable[str]) -> float:
+    """1 when a normalised gold answer appears, on word boundaries, inside the normalised prediction."""
+    p = f" {normalize_answer(prediction)} "
+    return float(any(n and f" {n} " in p for n in (normalize_answer(g) for g in golds)))
+
+
+# ---------------------------------------------------------------- retrieval / citation scoring
+
+def rank_of(retrieved: list[str], gold: list[str]) -> int | None:
+    """1-based rank of the first gold file among the retrieved files, or None."""
+    for i, src in enumerate(retrieved, start=1):
+        if src in gold:
+            return i
+    return None
+
+
+def citation_scores(cited: list[str], gold: list[str]) -> tuple[float | None, float | None]:
+    """(precision, recall) of the cited files against the gold files; None where undefined."""
+    cited_set, gold_set = set(cited), set(gold)
+    precision = len(cited_set & gold_set) / len(cited_set) if cited_set else None
+    recall = len(cited_set & gold_set) / len(gold_set) if gold_set else None
+    return precision, recall
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    pos = (len(s) - 1) * q
+    lo, hi = int(pos), min(int(pos) + 1, len(s) - 1)
+    return round(s[lo] + (s[hi] - s[lo]) * (pos - lo), 4)
+
+
+def score_group(pairs: list[tuple[dict, dict]], mode: str) -> dict:
+    """Metrics for (gold item, prediction) pairs of one group."""
+    answerable = [(g, p) for g, p in pairs if g["answerable"]]
+    unanswerable = [(g, p) for g, p in pairs if not g["answerable"]]
+    with_source = [(g, p) for g, p in answerable if gold_sources(g)]
+    ranks = [rank_of(p["retrieved"], gold_sources(g)) for g, p in with_source]
+    m: dict = {
+        "n": len(pairs), "n_answerable": len(answerable), "n_unanswerable": len(unanswerable),
+        "hit@1": _mean([float(r is not None and r <= 1) for r in ranks]),
+        "hit@5": _mean([float(r is not None and r <= 5) for r in ranks]),
+        "mrr": _mean([1.0 / r if r else 0.0 for r in ranks]),
+    }
+    latencies = [p["latency"] for _, p in pairs if p.get("latency") is not None]
+    if mode != "retrieval":
+        scored = [(g, p) for g, p in answerable if gold_answers(g)]
+        answers = [("" if p["refused"] else p["answer"], gold_answers(g)) for g, p in scored]
+        m["exact_match"] = _mean([exact_match(a, gs) for a, gs in answers])
+        m["f1"] = _mean([token_f1(a, gs) for a, gs in answers])
+        m["contains"] = _mean([contains(a, gs) for a, gs in answers])
+        precisions, recalls = [], []
+        for g, p in with_source:
+            if p["refused"]:
+                continue
+            prec, rec = citation_scores(p["citations"], gold_sources(g))
+            if prec is not None:
+                precisions.append(prec)
+            if rec is not None:
+                recalls.append(rec)
+        m["citation_precision"] = _mean(precisions)
+        m["citation_recall"] = _mean(recalls)
+        m["refusal_rate_unanswerable"] = _mean([float(p["refused"]) for _, p in unanswerable])
+        m["false_refusal_rate"] = _mean([float(p["refused"]) for _, p in answerable])
+    else:
+        for key in ("exact_match", "f1", "contains", "citation_precision", "citation_recall",
+                    "refusal_rate_unanswerable", "false_refusal_rate"):
+            m[key] = None
+    m["latency_p50"] = _percentile(latencies, 0.5)
+    m["latency_p95"] = _percentile(latencies, 0.95)
+    m["errors"] = sum(1 for _, p in pairs if p.get("error"))
+    return m
+
+
+def compute_metrics(gold: list[dict], predictions: list[dict], mode: str) -> dict:
+    """{"overall": {...}, "by_language": {"ar": {...}, "en": {...}}}; predictions matched to gold by id."""
+    by_id = {p["id"]: p for p in predictions}
+    pairs = [(g, by_id[g["id"]]) for g in gold if g["id"] in by_id]
+    langs = sorted({g["lang"] for g, _ in pairs})
+    return {"overall": score_group(pairs, mode),
+            "by_language": {lang: score_group([(g, p) for g, p in pairs if g["lang"] == lang], mode) for lang in langs}}
+
+
+# ---------------------------------------------------------------- running
+
+def store_for_corpus(corpus: str | Path) -> Path:
+    """The evaluation's own index folder for a corpus: eval/runs/stores/<name>-<hash of its path>/."""
+    path = Path(corpus).resolve()
+    return RUNS_DIR / "stores" / f"{path.name}-{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+
+
+def default_out_dir() -> Path:
+    return RUNS_DIR / _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def resolve_engine(settings: Settings, mode: str) -> str | None:
+    if mode not in MODES:
+        raise ConfigError(f"mode must be one of {', '.join(MODES)}, but got {mode!r}")
+    if mode == "retrieval":
+        return None
+    if mode == "extractive":
+        return "extractive"
+    engine = settings.resolved_engine
+    if engine == "extractive":
+        raise ConfigError("mode llm needs an LLM, but none is configured: set --llm-url, --gguf or --engine")
+    return engine
+
+
+def _files(hits) -> list[str]:
+    seen: list[str] = []
+    for h in hits:
+        if h.source not in seen:
+            seen.append(h.source)
+    return seen
+
+
+def predict(assistant, item: dict, mode: str, engine: str | None) -> dict:
+    """One prediction line for a gold item."""
+    pred = {"id": item["id"], "answer": "", "refused": False, "citations": [], "retrieved": [], "latency": None}
+    try:
+        start = time.perf_counter()
+        hits = assistant.search(item["question"], SEARCH_DEPTH)
+        search_time = time.perf_counter() - start
+        pred["retrieved"] = _files(hits)[:RETRIEVED_FILES]
+        if mode == "retrieval":
+            pred["latency"] = round(search_time, 4)
+            return pred
+        start = time.perf_counter()
+        answer = assistant.ask(item["question"], engine=engine)
+        pred["latency"] = round(time.perf_counter() - start, 4)
+        pred.update(answer=answer.answer, refused=bool(answer.refused), engine=answer.engine,
+                    citations=list(dict.fromkeys(c.source for c in answer.citations)))
+        if answer.notice:
+            pred["notice"] = answer.notice
+    except RagError as exc:
+        pred.update(error=str(exc)[:300], refused=True)
+    return pred
+
+
+def run(settings: Settings, gold_path: str | Path, out_dir: str | Path | None = None, mode: str = "retrieval",
+        limit: int | None = None, index: bool = True,
+        progress: Callable[[int, int], None] | None = None) -> tuple[dict, Path]:
+    """Index (incrementally) when asked, predict every gold item, write predictions, metrics, chart and report."""
+    from . import prompts
+    from .chat import Assistant
+
+    engine = resolve_engine(settings, mode)
+    gold = load_gold(gold_path, limit)
+    out = Path(out_dir) if out_dir else default_out_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    index_report = None
+    if index:
+        from .indexer import Indexer
+        report = Indexer(settings).index()
+        index_report = {"articles": report.total_articles, "chunks": report.total_chunks,
+                        "added": len(report.added), "updated": len(report.updated), "removed": len(report.removed)}
+    assistant = Assistant(settings)
+    predictions = []
+    started = time.perf_counter()
+    with open(out / "predictions.jsonl", "w", encoding="utf-8") as fh:
+        for i, item in enumerate(gold, start=1):
+            pred = predict(assistant, item, mode, engine)
+            predictions.append(pred)
+            fh.write(json.dumps(pred, ensure_ascii=False) + "\n")
+            if progress:
+                progress(i, len(gold))
+    metrics = compute_metrics(gold, predictions, mode)
+    try:
+        fingerprints = prompts.fingerprint()
+    except RagError:
+        fingerprints = {}
+    metrics["run"] = {
+        "mode": mode, "engine": engine, "gold": str(gold_path), "limit": limit, "questions": len(gold),
+        "seconds": round(time.perf_counter() - started, 2), "git_commit": git_commit(),
+        "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(settings).items()
+                     if k != "llm_api_key"},
+        "prompt_fingerprints": fingerprints, "index": index_report,
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+    chart = write_chart(metrics, out / "metrics.png")
+    (out / "report.md").write_text(render_report(metrics, chart), encoding="utf-8")
+    return metrics, out
+
+
+# ---------------------------------------------------------------- reporting
+
+TABLE_KEYS = ("n", "hit@1", "hit@5", "mrr", "exact_match", "f1", "contains", "citation_precision", "citation_recall",
+              "refusal_rate_unanswerable", "false_refusal_rate", "latency_p50", "latency_p95")
+CHART_KEYS = ("hit@1", "hit@5", "mrr", "exact_match", "f1", "contains", "citation_precision",
+              "refusal_rate_unanswerable", "false_refusal_rate")
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)
+
+
+def table(metrics: dict) -> str:
+    """Markdown table: one row per metric, columns overall and each language."""
+    groups = [("overall", metrics["overall"])] + list(metrics["by_language"].items())
+    lines = ["| metric | " + " | ".join(name for name, _ in groups) + " |",
+             "|---|" + "---|" * len(groups)]
+    for key in TABLE_KEYS:
+        lines.append(f"| {key} | " + " | ".join(_fmt(m.get(key)) for _, m in groups) + " |")
+    return "\n".join(lines)
+
+
+def write_chart(metrics: dict, path: Path) -> Path | None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    groups = [("overall", metrics["overall"])] + list(metrics["by_language"].items())
+    keys = [k for k in CHART_KEYS if any(m.get(k) is not None for _, m in groups)]
+    if not keys:
+        return None
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(keys)), 4))
+    width = 0.8 / len(groups)
+    for j, (name, m) in enumerate(groups):
+        xs = [i + (j - (len(groups) - 1) / 2) * width for i in range(len(keys))]
+        ax.bar(xs, [m.get(k) or 0.0 for k in keys], width, label=f"{name} (n={m['n']})")
+    ax.set_xticks(range(len(keys)))
+    ax.set_xticklabels(keys, rotation=30, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.legend()
+    run_info = metrics.get("run", {})
+    ax.set_title(f"{Path(run_info.get('gold', '')).parent.name or 'gold'} - {run_info.get('mode', '')} "
+                 f"({run_info.get('settings', {}).get('retrieval', '')})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def render_report(metrics: dict, chart: Path | None) -> str:
+    r = metrics.get("run", {})
+    s = r.get("settings", {})
+    lines = [f"# Evaluation: {r.get('gold')} ({r.get('mode')})", "",
+             f"- time: {r.get('time')}; commit: {r.get('git_commit')}",
+             f"- questions: {r.get('questions')} (limit {r.get('limit')}); engine: {r.get('engine')}; "
+             f"retrieval: {s.get('retrieval')}; embedder: {s.get('embed_backend')}; seconds: {r.get('seconds')}",
+             f"- relevance_floor {s.get('relevance_floor')}, extract_floor_ar {s.get('extract_floor_ar')}, "
+             f"extract_floor_en {s.get('extract_floor_en')}",
+             f"- prompts: {', '.join(f'{k}={v}' for k, v in (r.get('prompt_fingerprints') or {}).items())}",
+             "", table(metrics), ""]
+    if chart:
+        lines += [f"![metrics by language]({chart.name})", ""]
+    return "\n".join(lines)
