@@ -298,7 +298,8 @@ def build_app(settings: Settings) -> gr.Blocks:
             lines.append(f"- skipped {html.escape(s['source'])}: {html.escape(s['reason'])}")
         for r in report["repaired"]:
             lines.append(f"- repaired: {html.escape(r)}")
-        return "\n".join(lines)
+        summary, details = lines[len(notes)], lines[len(notes) + 1:]
+        return "\n\n".join(part for part in ("\n".join(notes), summary, "\n".join(details)) if part)
 
     def upload(files, progress=gr.Progress()):
         files = files or []

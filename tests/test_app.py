@@ -193,6 +193,17 @@ def test_gradio_client_ask(served):
     assert "rag-src-1" in sources and "<mark>" in sources
 
 
+def test_errors_are_friendly_chat_messages(served):
+    from gradio_client import Client
+
+    _, url = served
+    client = Client(url, verbose=False)
+    text, _ = _answer_of(client.predict("   ", [], api_name="/ask"))
+    assert "Please type a question." in text and "Traceback" not in text
+    text, _ = _answer_of(client.predict("س" * 3000, [], api_name="/ask"))
+    assert "طويل جداً" in text and "Traceback" not in text
+
+
 def test_twenty_concurrent_sessions(served):
     from gradio_client import Client
 
