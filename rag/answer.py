@@ -88,7 +88,8 @@ class ExtractiveEngine:
 
     def stream(self, question: str, hits: list[Hit], language: str) -> Iterator[str | Answer]:
         ranked = self.rank(question, hits)
-        if not ranked or ranked[0][0] < self.settings.extract_floor:
+        floor = self.settings.extract_floor_ar if language == "ar" else self.settings.extract_floor_en
+        if not ranked or ranked[0][0] < floor:
             yield refusal(language, question, self.name)
             return
         best = ranked[0][0]

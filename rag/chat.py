@@ -19,7 +19,7 @@ from .store import Store
 log = logging.getLogger(__name__)
 # Words that make a follow-up depend on the previous turn.
 _DEPENDENT = re.compile(r"\b(it|that|this|they|them|he|she|his|her|there|then|and|what about)\b|"
-                        r"(^|\s)(ذلك|هذا|هذه|تلك|هو|هي|هم|حينها|عندها|و?ماذا عن|متى كان)(\s|$|[؟?])", re.IGNORECASE)
+                        r"(^|\s)(ذلك|هذا|هذه|تلك|حينها|عندها|و?ماذا عن|متى كان)(\s|$|[؟?])", re.IGNORECASE)
 
 MESSAGES = {
     "empty": {"en": "Please type a question.", "ar": "يرجى كتابة سؤال."},
@@ -95,7 +95,7 @@ class Assistant:
         hits = self.search(standalone, k)
         yield hits
         name = engine or self.settings.resolved_engine
-        if not hits or hits[0].dense < self.settings.relevance_floor and max(h.dense for h in hits) < self.settings.relevance_floor:
+        if not hits or max(h.dense for h in hits) < self.settings.relevance_floor:
             final = refusal(language, standalone, name)
         else:
             final = None

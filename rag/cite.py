@@ -84,7 +84,7 @@ class CitationBuilder:
                 dropped.append(bare)
         # Number citations in retrieval order (best first), whatever numbers the model used.
         number = {i: n for n, i in enumerate(sorted({i for _, idx in kept for i in idx}), start=1)}
-        answer = " ".join(bare + "".join(f" [{number[i]}]" for i in idx) for bare, idx in kept)
+        answer = " ".join(_with_marks(bare, "".join(f" [{number[i]}]" for i in idx)) for bare, idx in kept)
         citations = []
         for i, n in number.items():
             hit = self.hits[i]
@@ -92,3 +92,9 @@ class CitationBuilder:
             snippet, _ = best_sentence(claim, hit.text, self.embedder)
             citations.append(Citation(n, hit.source, hit.chunk_id, snippet, hit.score, hit.title, hit.date, hit.text))
         return answer, citations, dropped
+
+
+def _with_marks(sentence: str, marks: str) -> str:
+    """Markers go before the sentence's closing punctuation: "... دولار [2]."."""
+    body = sentence.rstrip(".!?؟؛;")
+    return body + marks + sentence[len(body):]

@@ -31,9 +31,10 @@ class Settings:
     bm25_weight_ar: float = 1.0              # keyword weight in fusion for Arabic questions
     bm25_weight_en: float = 0.2              # English question over Arabic text: keywords mostly add noise
     dense_weight: float = 1.0                # dense weight in fusion
-    relevance_floor: float = 0.80            # best dense cosine below this = nothing relevant -> refuse
+    relevance_floor: float = 0.76            # best dense cosine below this = nothing relevant -> refuse (eval/gold.jsonl)
     support_threshold: float = 0.35          # min keyword overlap (or cosine-derived support) for a cited sentence
-    extract_floor: float = 0.80              # extractive: best sentence score below this = refuse
+    extract_floor_ar: float = 0.95           # extractive, Arabic question: best sentence score (cosine + 0.35 overlap) floor
+    extract_floor_en: float = 0.76           # extractive, English question: no keyword overlap, cosine only
     extract_sentences: int = 3               # extractive: at most this many quoted sentences
     max_question_chars: int = 2000           # longer questions are refused with a reason
     lock_timeout: float = 60.0               # seconds a second `rag index` waits for the first before refusing
