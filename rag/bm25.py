@@ -63,7 +63,7 @@ def load(folder: Path, version: str, top_k: int) -> tuple[ArabicBM25Retriever | 
             return None, False
         if not (folder / "params.index.json").exists() and not any(folder.glob("*.npy")):
             return None, True  # an empty corpus
-        retriever = ArabicBM25Retriever.from_persist_dir(str(folder))
+        retriever = ArabicBM25Retriever.from_persist_dir(str(folder), show_progress=False)
         retriever.similarity_top_k = min(top_k, int(retriever.bm25.scores.get("num_docs", top_k)))
         return retriever, True
     except Exception as exc:  # corrupt or half-written files: the caller rebuilds from the manifest

@@ -1,0 +1,71 @@
+"""Every command through click's CliRunner, against a real index."""
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from rag.cli import main
+from tests.conftest import copy_corpus
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    corpus = copy_corpus(root / "corpus", ["002_f20e58f4921fb46f.txt", "003_311d5706b071db88.txt"])
+    return ["--corpus", str(corpus), "--store", str(root / "index")]
+
+
+def test_index_json_contract_and_noop(cli_env):
+    r = CliRunner().invoke(main, ["index", "--json", *cli_env])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    for key in ("added", "updated", "removed", "unchanged", "skipped", "chunks_embedded", "total_articles",
+                "total_chunks", "seconds"):
+        assert key in data
+    assert data["added"] == 2 and data["total_articles"] == 2 and data["chunks_embedded"] == data["total_chunks"]
+    again = json.loads(CliRunner().invoke(main, ["index", "--json", *cli_env]).stdout)
+    assert again["chunks_embedded"] == 0 and again["unchanged"] == 2
+
+
+def test_retrieve_json_contract(cli_env):
+    CliRunner().invoke(main, ["index", *cli_env])
+    r = CliRunner().invoke(main, ["retrieve", "ما هي قاعدة باغرام؟", "-k", "3", "--json", *cli_env])
+    assert r.exit_code == 0, r.output
+    hits = json.loads(r.stdout)
+    assert 1 <= len(hits) <= 3 and hits[0]["source"] == "003_311d5706b071db88.txt"
+    assert set(hits[0]) == {"source", "chunk_id", "score", "snippet", "title", "date"}
+
+
+def test_ask_json_contract(cli_env):
+    CliRunner().invoke(main, ["index", *cli_env])
+    r = CliRunner().invoke(main, ["ask", "How many people died in the attack claimed by ISIS-K in Russia?",
+                                  "--json", "--engine", "extractive", *cli_env])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["language"] == "en" and data["refused"] is False and data["engine"] == "extractive"
+    assert data["citations"][0]["source"] == "002_f20e58f4921fb46f.txt"
+    assert {"source", "chunk_id", "snippet", "score"} <= set(data["citations"][0])
+    streamed = CliRunner().invoke(main, ["ask", "ما هي قاعدة باغرام؟", *cli_env])
+    assert streamed.exit_code == 0 and "[engine: extractive]" in streamed.output
+
+
+def test_friendly_errors(cli_env, tmp_path):
+    r = CliRunner().invoke(main, ["ask", "   ", *cli_env])
+    assert r.exit_code == 1 and "Please type a question" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(main, ["retrieve", "روسيا", "--store", str(tmp_path / "nothing")])
+    assert r.exit_code == 1 and "rag index" in r.output
+    r = CliRunner().invoke(main, ["ask", "x" * 50_000, *cli_env])
+    assert r.exit_code == 1 and "too long" in r.output
+
+
+def test_settings_precedence_flag_over_env(monkeypatch, tmp_path):
+    from rag.config import Settings
+    monkeypatch.setenv("RAG_TOP_K", "7")
+    monkeypatch.setenv("RAG_ENGINE", "openai")
+    s = Settings.from_env(engine="extractive")
+    assert s.top_k == 7 and s.engine == "extractive"
+    monkeypatch.setenv("RAG_TOP_K", "seven")
+    with pytest.raises(Exception, match="RAG_TOP_K must be a int"):
+        Settings.from_env()
