@@ -50,6 +50,7 @@ class Indexer:
             if rebuild:
                 self.store.drop()
             manifest = self.store.manifest
+            manifest.db  # open it now: a corrupt file is found and set aside before the repaired check below
             collection = self.store.collection(self.embedder, create=True)
             if manifest.repaired:
                 self._recover_manifest(collection)

@@ -155,10 +155,9 @@ def test_incremental_lock_and_corruption(tmp_path):
     manifest.write_bytes(os.urandom(4096))
     repaired = Indexer(settings, embedder=indexer.embedder).index()
     assert repaired.repaired, repaired
-    # Ideally 0 (the manifest is rebuilt from Chroma). Known bug: Indexer.index() reads manifest.repaired before
-    # the lazily opened manifest has been opened, so the corruption is noticed only inside _reconcile, every
-    # chunk is deleted as an "orphan" and re-embedded. Checked at the end of this test (xfail while the bug lives).
-    reembedded_after_corruption = repaired.chunks_embedded
+    # The manifest is rebuilt from the chunk metadata in Chroma: nothing is embedded again.
+    assert repaired.chunks_embedded == 0, repaired
+    assert any("manifest was corrupt" in note for note in repaired.repaired)
     assert repaired.total_articles == 2
     check_complete(settings)
     assert list(settings.index_dir.glob("manifest.sqlite.corrupt-*"))
@@ -175,6 +174,3 @@ def test_incremental_lock_and_corruption(tmp_path):
     (bm25_dir / "version.json").write_bytes(b"{not json")
     hits = retrieve_ok(settings, "لافروف منظمة معاهدة الأمن الجماعي", "--retrieval", "bm25")
     assert any(h["source"] == LAVROV for h in hits)
-    if reembedded_after_corruption:
-        pytest.xfail(f"corrupt manifest re-embedded {reembedded_after_corruption} chunks instead of recovering them "
-                     "from Chroma (rag/indexer.py: manifest.repaired checked before the manifest is opened)")
