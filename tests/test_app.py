@@ -11,7 +11,7 @@ import pytest
 
 from rag.config import Settings
 
-from conftest import REPO, copy_corpus
+from tests.conftest import REPO, copy_corpus
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from rag import evaluate as ev
 from rag.config import Settings
 from rag.errors import ConfigError
 
-from conftest import copy_corpus
+from tests.conftest import copy_corpus
 
 
 def _gold(id_, lang="ar", answers=(), source="a.txt", answerable=True, **extra):
