@@ -27,7 +27,7 @@ run: index
 	$(BIN)/rag serve
 
 test: install-test
-	$(BIN)/python -m pytest
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python -m bench

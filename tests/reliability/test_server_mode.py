@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import shutil
+import sys
 import socket
 import subprocess
 import time
@@ -23,7 +25,8 @@ def _free_port() -> int:
 
 
 def _start(path, port, log):
-    exe = shutil.which("chroma")
+    beside = Path(sys.executable).parent / "chroma"  # the venv's CLI, even when the venv is not activated
+    exe = str(beside) if beside.exists() else shutil.which("chroma")
     assert exe, "chroma CLI not on PATH"
     proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT)
