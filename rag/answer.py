@@ -38,9 +38,6 @@ class Answer:
                 "unsupported_sentences": self.dropped, "standalone_question": self.question}
 
 
-Event = "str | Answer"  # engines yield text deltas, then one final Answer
-
-
 class Engine(Protocol):
     name: str
 

@@ -65,7 +65,3 @@ def detect_language(text: str) -> str:
     latin = len(_LATIN_LETTER.findall(text))
     return "ar" if arabic and arabic >= latin else "en"
 
-
-def is_rtl(text: str) -> bool:
-    """True when `text` should be laid out right to left."""
-    return detect_language(text) == "ar"

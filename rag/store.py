@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import logging
 import os
 import shutil
@@ -237,11 +236,6 @@ class Store:
     def status(self) -> dict:
         rows = self.manifest.file_rows() if self.manifest.path.exists() else []
         return {"articles": len(rows), "chunks": sum(r[2] for r in rows)}
-
-    def write_json(self, name: str, data: dict) -> None:
-        tmp = self.root / f".{name}.tmp"
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-        tmp.replace(self.root / name)
 
 
 def _set_http_timeout(client, seconds: float) -> None:
