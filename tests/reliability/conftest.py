@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from rag.config import Settings
-from reliability_helpers import INJECTION, SMALL, copy_articles, make_settings
+from reliability_helpers import INJECTION, SMALL, copy_corpus, make_settings
 
 
 @pytest.fixture(scope="session")
@@ -13,7 +13,7 @@ def injected_index(tmp_path_factory) -> Settings:
     from rag.indexer import Indexer
 
     root = tmp_path_factory.mktemp("injected")
-    corpus = copy_articles(root / "corpus", SMALL)
+    corpus = copy_corpus(root / "corpus", SMALL)
     (corpus / "zz_injection.txt").write_text(INJECTION, encoding="utf-8")
     settings = make_settings(root, corpus)
     Indexer(settings).index()

@@ -8,13 +8,13 @@ from click.testing import CliRunner
 
 from rag.cli import main
 from rag.ingest import Article, read_article
-from reliability_helpers import LAVROV, copy_articles
+from reliability_helpers import LAVROV, copy_corpus
 
 BOM_TEXT = "خبر قصير عن التعاون الأمني\n\nقال مسؤولون إن التعاون الأمني بين البلدين سيتوسع خلال العام المقبل.\n"
 
 
 def _make_bad_corpus(root):
-    corpus = copy_articles(root / "corpus", [LAVROV])
+    corpus = copy_corpus(root / "corpus", [LAVROV])
     (corpus / "empty.txt").write_bytes(b"")
     (corpus / "whitespace.txt").write_text("   \n\n\t  \n", encoding="utf-8")
     (corpus / "binary.txt").write_bytes(bytes(range(256)) * 4)

@@ -1,52 +1,21 @@
 """Crash safety and repair: kill -9 during embedding, concurrent writers, corrupt manifest / BM25, incremental runs."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sqlite3
 import subprocess
 import time
-from collections import Counter
 
 import pytest
 from click.testing import CliRunner
 
-from rag.chunk import chunk_article
 from rag.cli import main
 from rag.errors import IndexLockedError
 from rag.ingest import scan
 from rag.store import Store
-from reliability_helpers import CORPUS, LAVROV, PY, SMALL, cli_env, copy_articles, make_settings
-
-
-def expected_ids(settings) -> list[str]:
-    articles, _ = scan(settings.corpus_dir)
-    return sorted(n.node_id for a in articles for n in chunk_article(a, settings.chunk_size, settings.chunk_overlap))
-
-
-def check_complete(settings) -> None:
-    """Chroma ids == manifest ids == ids from chunking the corpus; no duplicates; every article present."""
-    store = Store(settings)
-    chroma_ids = store.collection().get(include=[])["ids"]
-    manifest_ids = store.manifest.chunk_ids()
-    assert not [i for i, n in Counter(chroma_ids).items() if n > 1]
-    assert not [i for i, n in Counter(manifest_ids).items() if n > 1]
-    want = expected_ids(settings)
-    assert sorted(chroma_ids) == want
-    assert sorted(manifest_ids) == want
-    articles, _ = scan(settings.corpus_dir)
-    assert {r[0] for r in store.manifest.file_rows()} == {a.source for a in articles}
-    store.manifest.close()
-
-
-def retrieve_ok(settings, question="ماذا قال لافروف عن منظمة معاهدة الأمن الجماعي؟", *extra) -> list[dict]:
-    result = CliRunner().invoke(main, ["retrieve", question, "--json", "--corpus", str(settings.corpus_dir),
-                                       "--store", str(settings.index_dir), *extra])
-    assert result.exit_code == 0, result.output
-    hits = json.loads(result.stdout)
-    assert hits
-    return hits
+from reliability_helpers import (CORPUS, LAVROV, PY, SMALL, check_complete, cli_env, copy_corpus, expected_ids,
+                                 make_settings, retrieve_ok)
 
 
 def _manifest_files(path) -> int:
@@ -63,7 +32,7 @@ def _manifest_files(path) -> int:
 @pytest.mark.slow
 def test_kill_9_during_embedding_then_rerun(tmp_path):
     corpus = tmp_path / "corpus"
-    copy_articles(corpus)  # the 5 real ones
+    copy_corpus(corpus)  # the 5 real ones
     for i in range(7):    # and copies with a varied first line so their hashes and texts differ
         src = CORPUS / SMALL[i % 2]
         (corpus / f"copy_{i:02d}.txt").write_text(f"نسخة رقم {i} من الخبر\n\n" + src.read_text(encoding="utf-8"),
@@ -107,7 +76,7 @@ def test_kill_9_during_embedding_then_rerun(tmp_path):
 def test_incremental_lock_and_corruption(tmp_path):
     from rag.indexer import Indexer
 
-    corpus = copy_articles(tmp_path / "corpus", SMALL)
+    corpus = copy_corpus(tmp_path / "corpus", SMALL)
     (corpus / "extra.txt").write_text((CORPUS / SMALL[0]).read_text(encoding="utf-8").replace("لافروف", "لافروف.", 1)
                                       .replace("\n", "\nسطر إضافي مختلف.\n", 1), encoding="utf-8")
     settings = make_settings(tmp_path, corpus, lock_timeout=0.5)

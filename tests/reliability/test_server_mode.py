@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from reliability_helpers import LAVROV, PY, SMALL, cli_env, copy_articles
+from reliability_helpers import LAVROV, PY, SMALL, cli_env, copy_corpus
 
 pytestmark = pytest.mark.slow
 QUESTION = "ماذا قال لافروف عن منظمة معاهدة الأمن الجماعي؟"
@@ -55,7 +55,7 @@ def _rag(*args, timeout=120):
 
 
 def test_server_index_retrieve_die_restart(tmp_path):
-    corpus = copy_articles(tmp_path / "corpus", SMALL)
+    corpus = copy_corpus(tmp_path / "corpus", SMALL)
     store, data = tmp_path / "store", tmp_path / "chroma-data"
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
