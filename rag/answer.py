@@ -1,6 +1,7 @@
 """Answer engines behind one interface: extractive (no model), local (GGUF via llama.cpp) and openai (any compatible server)."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -94,21 +95,53 @@ class ExtractiveEngine:
         order = {}
         for _, _, i in chosen:
             order.setdefault(i, len(order) + 1)
-        quotes = "\n".join(f"- «{s}» [{order[i]}]" if language == "en" else f"- {s} [{order[i]}]"
-                           for _, s, i in chosen)
-        text = prompts.render(f"extractive.{language}", quotes=quotes)
+        lines = []
+        for _, s, i in chosen:
+            quote = f"«{s}»" if language == "en" else s
+            lines.append(f"- {quote} [{order[i]}]" + (f" ({hits[i].date})" if is_full_date(hits[i].date) else ""))
+        text = prompts.render(f"extractive.{language}", quotes="\n".join(lines))
+        latest = most_recent([(order[i], hits[i].date) for i in order])
+        if latest:
+            text += "\n" + prompts.render(f"recency.{language}", n=latest[0], date=latest[1])
         citations = [Citation(n, hits[i].source, hits[i].chunk_id, next(s for _, s, j in chosen if j == i),
                               hits[i].score, hits[i].title, hits[i].date, hits[i].text) for i, n in order.items()]
         yield text
         yield Answer(text, language, False, citations, self.name, question=question)
 
+    def focus(self, question: str, hits: list[Hit], budget: int) -> list[Hit]:
+        """The hits cut down to their best sentences (original order, at most `budget` characters in all)."""
+        ranked = self.rank(question, hits)
+        keep: dict[int, set[str]] = {}
+        used = 0
+        for _, sentence, i in ranked:
+            if used and used + len(sentence) > budget:
+                break
+            keep.setdefault(i, set()).add(sentence)
+            used += len(sentence)
+        return [dataclasses.replace(h, text=" … ".join(s for s in split_sentences(h.text) if s in keep[i]))
+                for i, h in enumerate(hits) if i in keep]
+
+
+def is_full_date(date: str) -> bool:
+    return bool(date) and date[:4].isdigit()
+
+
+def most_recent(dated: list[tuple[int, str]]) -> tuple[int, str] | None:
+    """(citation number, date) of the newest source, when the cited sources carry at least two different dates."""
+    known = [(n, d) for n, d in dated if is_full_date(d)]
+    if len({d for _, d in known}) < 2:
+        return None
+    return max(known, key=lambda nd: nd[1])
+
 
 class LLMEngine:
     """A llama-index LLM answering from numbered passages; citations are rebuilt and verified by CitationBuilder."""
 
-    def __init__(self, name: str, settings: Settings, embedder: Embedder, llm_factory) -> None:
+    def __init__(self, name: str, settings: Settings, embedder: Embedder, llm_factory,
+                 focus: ExtractiveEngine | None = None) -> None:
         self.name, self.settings, self.embedder = name, settings, embedder
         self._factory = llm_factory
+        self._focus = focus  # cuts long passages down to their best sentences, so the prompt stays short
         self._lock = threading.Lock()  # llama.cpp contexts are not re-entrant
 
     def prompt(self, question: str, hits: list[Hit], language: str) -> str:
@@ -118,12 +151,25 @@ class LLMEngine:
         return prompts.render(f"answer.{language}", passages=passages, question=question,
                               refusal=prompts.template(f"refusal.{language}"))
 
+    def complete(self, prompt: str) -> str:
+        """One short non-streamed completion (used to condense follow-up questions)."""
+        try:
+            with self._lock:
+                return self._factory().complete(prompt).text
+        except ModelError:
+            raise
+        except Exception as exc:
+            raise ModelError(f"the {self.name} model failed: {type(exc).__name__}: {exc}") from exc
+
     def stream(self, question: str, hits: list[Hit], language: str) -> Iterator[str | Answer]:
         from llama_index.core.llms import ChatMessage
 
         hits = hits[: self.settings.llm_context_chunks]
+        shown = hits
+        if self._focus is not None and sum(len(h.text) for h in hits) > self.settings.llm_context_chars:
+            shown = self._focus.focus(question, hits, self.settings.llm_context_chars)
         messages = [ChatMessage(role="system", content=prompts.template("system")),
-                    ChatMessage(role="user", content=self.prompt(question, hits, language))]
+                    ChatMessage(role="user", content=self.prompt(question, shown, language))]
         parts = []
         try:
             with self._lock:
@@ -139,8 +185,10 @@ class LLMEngine:
         if _is_refusal(text, language):
             yield refusal(language, question, self.name)
             return
-        builder = CitationBuilder(hits, self.settings.support_threshold, self.embedder)
+        builder = CitationBuilder(shown, self.settings.support_threshold, self.embedder)
         answer, citations, dropped = builder.build(text)
+        full = {h.chunk_id: h.text for h in hits}  # the sources panel shows the whole passage, not the cut
+        citations = [dataclasses.replace(c, text=full.get(c.chunk_id, c.text)) for c in citations]
         if not citations:
             raise ModelError(f"the {self.name} model's answer was not supported by any passage")
         yield Answer(answer, language, False, citations, self.name, dropped=dropped, question=question)
@@ -176,15 +224,18 @@ def _llama_cpp(path: str, context: int, max_tokens: int, threads: int):
     return llm
 
 
-def make_engine(settings: Settings, embedder: Embedder, name: str | None = None) -> Engine:
+def make_engine(settings: Settings, embedder: Embedder, name: str | None = None,
+                extractive: ExtractiveEngine | None = None) -> Engine:
     name = name or settings.resolved_engine
+    extractive = extractive or ExtractiveEngine(settings, embedder)
     if name == "extractive":
-        return ExtractiveEngine(settings, embedder)
+        return extractive
     if name == "local":
         if not settings.llm_gguf:
             raise ModelError("the local engine needs a GGUF model: set RAG_LLM_GGUF=/path/model.gguf (or --gguf)")
         return LLMEngine("local", settings, embedder,
-                         lambda: _llama_cpp(settings.llm_gguf, 4096, settings.llm_max_tokens, settings.embed_threads))
+                         lambda: _llama_cpp(settings.llm_gguf, 4096, settings.llm_max_tokens, settings.embed_threads),
+                         extractive)
     if name == "openai":
         if not settings.llm_url:
             raise ModelError("the openai engine needs a server: set RAG_LLM_URL=http://host:port/v1 (or --llm-url)")
@@ -194,5 +245,5 @@ def make_engine(settings: Settings, embedder: Embedder, name: str | None = None)
             return OpenAILike(api_base=settings.llm_url, model=settings.llm_model, api_key=settings.llm_api_key,
                               is_chat_model=True, timeout=settings.llm_timeout, max_retries=0,
                               max_tokens=settings.llm_max_tokens, temperature=0.1, context_window=8192)
-        return LLMEngine("openai", settings, embedder, factory)
+        return LLMEngine("openai", settings, embedder, factory, extractive)
     raise ModelError(f"unknown engine {name!r}")

@@ -71,17 +71,31 @@ class Assistant:
     def engine(self, name: str | None = None):
         name = name or self.settings.resolved_engine
         if name not in self._engines:
-            self._engines[name] = make_engine(self.settings, self.embedder, name)
+            self._engines[name] = make_engine(self.settings, self.embedder, name, self.extractive)
         return self._engines[name]
 
-    def condense(self, question: str, conversation: Conversation | None) -> str:
-        """A standalone question: the follow-up alone when it stands alone, else joined with the last question."""
+    def condense(self, question: str, conversation: Conversation | None, engine: str | None = None) -> str:
+        """A standalone question for retrieval: the follow-up itself when it stands alone; else the LLM's rewrite
+        (prompts/condense.txt), or, with no LLM or when it fails, the follow-up joined to the last question."""
         if not conversation or not conversation.turns:
             return question
-        last = conversation.turns[-1].question
         if len(tokens(question)) > 6 and not _DEPENDENT.search(question):
             return question
-        return f"{last} {question}"
+        joined = f"{conversation.turns[-1].question} {question}"
+        name = engine or self.settings.resolved_engine
+        if name == "extractive":
+            return joined
+        history = "\n".join(f"User: {t.question}\nAssistant: {t.answer.answer[:400]}" for t in conversation.turns[-2:])
+        try:
+            rewritten = self.engine(name).complete(prompts.render("condense", history=history, question=question))
+        except ModelError as exc:
+            log.warning("condensing with %s failed (%s); joining with the last question", name, exc)
+            return joined
+        rewritten = " ".join(rewritten.strip().splitlines()[:1]).strip().strip('"«»')
+        # A rewrite that is empty, rambling, or in the other language is worse than the plain join.
+        if not tokens(rewritten) or len(rewritten) > 3 * len(joined) + 40 or detect_language(rewritten) != detect_language(question):
+            return joined
+        return rewritten
 
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         return self.retriever.search(question, k or self.settings.top_k)
@@ -91,7 +105,7 @@ class Assistant:
         """Yields the evidence (list of Hits) first, then text deltas, then the final Answer."""
         question = check_question(question, self.settings.max_question_chars)
         language = detect_language(question)
-        standalone = self.condense(question, conversation)
+        standalone = self.condense(question, conversation, engine)
         hits = self.search(standalone, k)
         yield hits
         name = engine or self.settings.resolved_engine

@@ -83,9 +83,11 @@ def test_citation_builder_drops_bad_markers_and_unsupported_sentences():
 
 
 class FakeOpenAIServer:
-    """A real HTTP server on 127.0.0.1 speaking the OpenAI chat API, replaying a fixed answer (a fake LLM)."""
+    """A real HTTP server on 127.0.0.1 speaking the OpenAI chat API, replaying a fixed answer (a fake LLM).
 
-    def __init__(self, reply: str, delay: float = 0.0):
+    `reply` is a string, or a function of the last message's text returning one."""
+
+    def __init__(self, reply, delay: float = 0.0):
         self.reply, self.delay, self.requests = reply, delay, []
         outer = self
 
@@ -97,11 +99,12 @@ class FakeOpenAIServer:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append(body)
                 time.sleep(outer.delay)
+                reply = outer.reply(body["messages"][-1]["content"]) if callable(outer.reply) else outer.reply
                 if body.get("stream"):
                     self.send_response(200)
                     self.send_header("Content-Type", "text/event-stream")
                     self.end_headers()
-                    for word in outer.reply.split(" "):
+                    for word in reply.split(" "):
                         chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "fake",
                                  "choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}]}
                         self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
@@ -109,7 +112,7 @@ class FakeOpenAIServer:
                     return
                 payload = {"id": "x", "object": "chat.completion", "created": 0, "model": "fake",
                            "choices": [{"index": 0, "finish_reason": "stop",
-                                        "message": {"role": "assistant", "content": outer.reply}}]}
+                                        "message": {"role": "assistant", "content": reply}}]}
                 data = json.dumps(payload).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -163,6 +166,65 @@ def test_openai_server_down_or_slow_falls_back_to_extractive(indexed):
         assert ans.engine == "extractive" and ans.notice and ans.language == "en"
     finally:
         slow.close()
+
+
+def test_follow_up_is_condensed_by_the_llm_when_there_is_one(indexed):
+    def reply(prompt):
+        if "Standalone question:" in prompt:
+            return "Which countries took part in the Moscow talks on Afghanistan?"
+        return "Ten regional countries took part in the Moscow talks [1]."
+    server = FakeOpenAIServer(reply)
+    try:
+        a, conv = Assistant(indexed.replace(engine="openai", llm_url=server.url)), Conversation()
+        a.ask("Who is the Kremlin envoy to Afghanistan?", conv)
+        ans = a.ask("And who took part in those talks?", conv)
+        assert ans.question == "Which countries took part in the Moscow talks on Afghanistan?"
+        condense = next(r["messages"][-1]["content"] for r in server.requests
+                        if "Standalone question:" in r["messages"][-1]["content"])
+        assert "Who is the Kremlin envoy to Afghanistan?" in condense and "those talks" in condense
+        assert ans.citations and ans.citations[0].source == "000_203a56a6419ab15d.txt"
+    finally:
+        server.close()
+    # The server gone: the follow-up is joined to the last question instead, and still answered (extractive).
+    ans = a.ask("and what did he say?", conv)
+    assert ans.question.startswith("And who took part in those talks?") and ans.engine == "extractive"
+
+
+def test_llm_prompt_holds_only_the_best_sentences_but_citations_show_the_whole_passage(indexed):
+    server = FakeOpenAIServer("مبعوث الكرملين إلى أفغانستان هو زامير كابولوف [1].")
+    try:
+        s = indexed.replace(engine="openai", llm_url=server.url, llm_context_chars=400)
+        ans = Assistant(s).ask("من هو مبعوث الكرملين إلى أفغانستان؟")
+        prompt = server.requests[-1]["messages"][-1]["content"]
+        passages = prompt.split("<<<")[1:]
+        assert sum(len(p.split(">>>")[0].strip()) for p in passages) < 400 + 200  # the budget, plus " … " joins
+        assert "كابولوف" in prompt
+        assert not ans.refused and len(ans.citations[0].text) > len(passages[0].split(">>>")[0].strip())
+    finally:
+        server.close()
+
+
+def test_extractive_answer_names_the_most_recent_source_when_dates_differ():
+    from rag.answer import ExtractiveEngine, most_recent
+
+    assert most_recent([(1, "2015-10-27"), (2, "2024-06-12"), (3, "")]) == (2, "2024-06-12")
+    assert most_recent([(1, "2024-06-12"), (2, "--10-20")]) is None  # one full date: nothing to compare
+
+    class Embedder:  # ranks by position only: a fake, so the test is about dates, not about the model
+        def query(self, text):
+            import numpy as np
+            return np.ones(2) / 2 ** 0.5
+
+        def passages(self, texts):
+            import numpy as np
+            return np.tile(np.ones(2) / 2 ** 0.5, (len(texts), 1))
+
+    old = Hit("a.txt", "a.txt#0000", 0.9, 0.9, "", "t", "2015-10-27", "روسيا تصنف طالبان منظمة إرهابية محظورة.")
+    new = Hit("b.txt", "b.txt#0000", 0.8, 0.9, "", "t", "2025-04-17", "روسيا تقرر أن طالبان لم تعد محظورة.")
+    engine = ExtractiveEngine(Settings(extract_floor_ar=0.0), Embedder())
+    ans = [e for e in engine.stream("هل طالبان محظورة في روسيا؟", [old, new], "ar") if isinstance(e, Answer)][0]
+    assert "(2015-10-27)" in ans.answer and "(2025-04-17)" in ans.answer
+    assert ans.answer.splitlines()[-1] == "أحدث هذه المصادر هو [2] بتاريخ 2025-04-17."
 
 
 @pytest.fixture(scope="module")
