@@ -10,6 +10,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from llama_index.retrievers.bm25 import BM25Retriever
 
 from .arabic import tokens
+from .faults import checkpoint
 from .store import Manifest
 
 log = logging.getLogger(__name__)
@@ -46,10 +47,13 @@ def save(retriever: ArabicBM25Retriever | None, folder: Path, version: str) -> N
     if retriever is not None:
         retriever.persist(str(tmp))
     (tmp / "version.json").write_text(json.dumps({"version": version}), encoding="utf-8")
+    checkpoint("bm25.tmp_written")
     shutil.rmtree(old, ignore_errors=True)
     if folder.exists():
         folder.rename(old)
+    checkpoint("bm25.mid_swap")
     tmp.rename(folder)
+    checkpoint("bm25.swapped")
     shutil.rmtree(old, ignore_errors=True)
 
 

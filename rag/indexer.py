@@ -13,6 +13,7 @@ from . import bm25
 from .chunk import chunk_article, embed_text
 from .config import Settings
 from .embed import Embedder, make_embedder
+from .faults import checkpoint
 from .ingest import Article, scan
 from .store import Store
 
@@ -97,7 +98,9 @@ class Indexer:
             # Vector store first, manifest second: a crash in between leaves the manifest's old hash, so the
             # next run redoes this file, and the delete-by-source below clears whatever half-write was left.
             collection.delete(where={"source": article.source})
+            checkpoint("indexer.after_delete")
             vector_store.add(nodes)
+            checkpoint("indexer.after_vectors")
             self.store.manifest.replace_file(article.source, article.sha256, article.title, article.date,
                                              [(n.node_id, n.metadata["position"], n.text) for n in nodes])
             done += len(nodes)
