@@ -117,12 +117,11 @@ class HybridRetriever(BaseRetriever):
         """The top `k` chunks as Hits, best first."""
         k = k or self.settings.top_k
         results = self.retrieve(QueryBundle(query_str=question))[:k]
-        rows = self.store.manifest.db.execute("SELECT source, title, date FROM files").fetchall()
-        files = {r[0]: (r[1] or "", r[2] or "") for r in rows}
+        sources = [r.node.metadata.get("source") or r.node.node_id.rsplit("#", 1)[0] for r in results]
+        files = self.store.manifest.titles(sources)  # only the hits' files: reading every row cost 6 ms at 5,000 files
         hits = []
-        for r in results:
+        for r, source in zip(results, sources):
             cid = r.node.node_id
-            source = r.node.metadata.get("source") or cid.rsplit("#", 1)[0]
             title, date = files.get(source, ("", ""))
             text = r.node.get_content()
             hits.append(Hit(source=source, chunk_id=cid, score=r.score or 0.0, dense=r.node.metadata.get("dense", 0.0),

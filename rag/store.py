@@ -86,6 +86,15 @@ class Manifest:
         marks = ",".join("?" * len(ids))
         return dict(self.db.execute(f"SELECT id, text FROM chunks WHERE id IN ({marks})", ids)) if ids else {}
 
+    def titles(self, sources: list[str]) -> dict[str, tuple[str, str]]:
+        """source -> (title, date) for just these files (a primary-key lookup, not a scan of every file)."""
+        sources = list(dict.fromkeys(sources))
+        if not sources:
+            return {}
+        marks = ",".join("?" * len(sources))
+        rows = self.db.execute(f"SELECT source, title, date FROM files WHERE source IN ({marks})", sources)
+        return {r[0]: (r[1] or "", r[2] or "") for r in rows}
+
     def count_chunks(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
