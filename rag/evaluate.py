@@ -9,6 +9,7 @@ import dataclasses
 import datetime as _dt
 import hashlib
 import json
+import logging
 import re
 import statistics
 import subprocess
@@ -22,6 +23,7 @@ from .arabic import normalize
 from .config import Settings
 from .errors import ConfigError, RagError
 
+log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parent.parent
 RUNS_DIR = REPO / "eval" / "runs"
 MODES = ("retrieval", "extractive", "llm")
@@ -168,9 +170,12 @@ def score_group(pairs: list[tuple[dict, dict]], mode: str) -> dict:
         m["citation_recall"] = _mean(recalls)
         m["refusal_rate_unanswerable"] = _mean([float(p["refused"]) for _, p in unanswerable])
         m["false_refusal_rate"] = _mean([float(p["refused"]) for _, p in answerable])
+        verdicts = [float(p["faithful"]) for _, p in pairs if p.get("faithful") is not None]
+        m["faithfulness"] = _mean(verdicts)  # None without a judge
+        m["n_judged"] = len(verdicts)
     else:
         for key in ("exact_match", "f1", "contains", "citation_precision", "citation_recall",
-                    "refusal_rate_unanswerable", "false_refusal_rate"):
+                    "refusal_rate_unanswerable", "false_refusal_rate", "faithfulness"):
             m[key] = None
     m["latency_p50"] = _percentile(latencies, 0.5)
     m["latency_p95"] = _percentile(latencies, 0.95)
@@ -228,7 +233,37 @@ def _files(hits) -> list[str]:
     return seen
 
 
-def predict(assistant, item: dict, mode: str, engine: str | None) -> dict:
+class Judge:
+    """LLM judge of faithfulness on an OpenAI-compatible server: is every statement backed by the cited passages?"""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._llm = None
+
+    def verdict(self, answer: str, passages: list[str]) -> bool | None:
+        """True/False, or None when the judge gave no usable reply (not counted)."""
+        from . import prompts
+
+        if self._llm is None:
+            from llama_index.llms.openai_like import OpenAILike
+            s = self.settings
+            self._llm = OpenAILike(api_base=s.llm_url, model=s.llm_model, api_key=s.llm_api_key, is_chat_model=True,
+                                   timeout=s.llm_timeout, max_retries=0, max_tokens=4, temperature=0.0)
+        text = prompts.render("judge", answer=answer,
+                              passages="\n\n".join(f"[{n}] {p}" for n, p in enumerate(passages, start=1)))
+        try:
+            reply = self._llm.complete(text).text.strip().upper()
+        except Exception as exc:  # a judge failure must not stop the evaluation
+            log.warning("judge failed: %s", exc)
+            return None
+        if reply.startswith("YES"):
+            return True
+        if reply.startswith("NO"):
+            return False
+        return None
+
+
+def predict(assistant, item: dict, mode: str, engine: str | None, judge: Judge | None = None) -> dict:
     """One prediction line for a gold item."""
     pred = {"id": item["id"], "answer": "", "refused": False, "citations": [], "retrieved": [], "latency": None}
     try:
@@ -246,6 +281,8 @@ def predict(assistant, item: dict, mode: str, engine: str | None) -> dict:
                     citations=list(dict.fromkeys(c.source for c in answer.citations)))
         if answer.notice:
             pred["notice"] = answer.notice
+        if judge is not None and not answer.refused:
+            pred["faithful"] = judge.verdict(answer.answer, [c.text for c in answer.citations])
     except RagError as exc:
         pred.update(error=str(exc)[:300], refused=True)
     return pred
@@ -253,8 +290,11 @@ def predict(assistant, item: dict, mode: str, engine: str | None) -> dict:
 
 def run(settings: Settings, gold_path: str | Path, out_dir: str | Path | None = None, mode: str = "retrieval",
         limit: int | None = None, index: bool = True,
-        progress: Callable[[int, int], None] | None = None) -> tuple[dict, Path]:
-    """Index (incrementally) when asked, predict every gold item, write predictions, metrics, chart and report."""
+        progress: Callable[[int, int], None] | None = None, judge: bool = True) -> tuple[dict, Path]:
+    """Index (incrementally) when asked, predict every gold item, write predictions, metrics, chart and report.
+
+    With an OpenAI-compatible server configured (settings.llm_url) and judge=True, answers are also judged for
+    faithfulness by that server; without one the evaluation runs fully and the metric is `-`."""
     from . import prompts
     from .chat import Assistant
 
@@ -269,11 +309,12 @@ def run(settings: Settings, gold_path: str | Path, out_dir: str | Path | None = 
         index_report = {"articles": report.total_articles, "chunks": report.total_chunks,
                         "added": len(report.added), "updated": len(report.updated), "removed": len(report.removed)}
     assistant = Assistant(settings)
+    judged = Judge(settings) if judge and settings.llm_url and mode != "retrieval" else None
     predictions = []
     started = time.perf_counter()
     with open(out / "predictions.jsonl", "w", encoding="utf-8") as fh:
         for i, item in enumerate(gold, start=1):
-            pred = predict(assistant, item, mode, engine)
+            pred = predict(assistant, item, mode, engine, judged)
             predictions.append(pred)
             fh.write(json.dumps(pred, ensure_ascii=False) + "\n")
             if progress:
@@ -290,6 +331,7 @@ def run(settings: Settings, gold_path: str | Path, out_dir: str | Path | None = 
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(settings).items()
                      if k != "llm_api_key"},
         "prompt_fingerprints": fingerprints, "index": index_report,
+        "judge": f"{settings.llm_model} at {settings.llm_url}" if judged else None,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
     chart = write_chart(metrics, out / "metrics.png")
@@ -300,7 +342,7 @@ def run(settings: Settings, gold_path: str | Path, out_dir: str | Path | None = 
 # ---------------------------------------------------------------- reporting
 
 TABLE_KEYS = ("n", "hit@1", "hit@5", "mrr", "exact_match", "f1", "contains", "citation_precision", "citation_recall",
-              "refusal_rate_unanswerable", "false_refusal_rate", "latency_p50", "latency_p95")
+              "refusal_rate_unanswerable", "false_refusal_rate", "faithfulness", "latency_p50", "latency_p95")
 CHART_KEYS = ("hit@1", "hit@5", "mrr", "exact_match", "f1", "contains", "citation_precision",
               "refusal_rate_unanswerable", "false_refusal_rate")
 

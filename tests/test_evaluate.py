@@ -140,3 +140,49 @@ def test_rag_eval_retrieval_end_to_end(tmp_path):
     assert metrics["run"]["mode"] == "retrieval" and "prompt_fingerprints" in metrics["run"]
     assert (out / "report.md").exists() and (out / "metrics.png").exists()
     assert (tmp_path / "store").exists()
+
+
+def test_faithfulness_is_the_share_of_judged_answers_the_judge_accepts():
+    gold = [{"id": "a", "lang": "ar", "question": "q", "answers": ["x"], "source": "s.txt", "answerable": True},
+            {"id": "b", "lang": "en", "question": "q", "answers": ["y"], "source": "s.txt", "answerable": True},
+            {"id": "c", "lang": "en", "question": "q", "answers": ["z"], "source": "s.txt", "answerable": True}]
+    preds = [{"id": "a", "answer": "x", "refused": False, "citations": ["s.txt"], "retrieved": ["s.txt"], "faithful": True},
+             {"id": "b", "answer": "y", "refused": False, "citations": ["s.txt"], "retrieved": ["s.txt"], "faithful": False},
+             {"id": "c", "answer": "", "refused": True, "citations": [], "retrieved": ["s.txt"]}]  # not judged
+    m = ev.compute_metrics(gold, preds, "extractive")
+    assert m["overall"]["faithfulness"] == 0.5 and m["overall"]["n_judged"] == 2
+    assert m["by_language"]["ar"]["faithfulness"] == 1.0 and m["by_language"]["en"]["faithfulness"] == 0.0
+    assert ev.compute_metrics(gold, [{**p, "faithful": None} for p in preds], "extractive")["overall"]["faithfulness"] is None
+
+
+@pytest.mark.slow
+def test_rag_eval_asks_the_judge_when_a_server_is_configured(tmp_path):
+    """A real HTTP server on 127.0.0.1 acting as the judge (a fake LLM: YES for one answer, NO for the other)."""
+    from click.testing import CliRunner
+
+    from rag.cli import main
+    from tests.fakes import FakeOpenAIServer
+
+    corpus = copy_corpus(tmp_path / "corpus", ["000_203a56a6419ab15d.txt"])
+    gold = tmp_path / "gold.jsonl"
+    items = [{"id": "k", "lang": "ar", "question": "من هو مبعوث الكرملين إلى أفغانستان؟", "answers": ["زامير كابولوف"],
+              "source": "000_203a56a6419ab15d.txt"},
+             {"id": "t", "lang": "en", "question": "How many regional countries took part in the Moscow talks?",
+              "answers": ["ten"], "answers_ar": ["عشر"], "source": "000_203a56a6419ab15d.txt"}]
+    gold.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    judge = FakeOpenAIServer(lambda prompt: "NO" if "The sources are in Arabic" in prompt else "YES")
+    try:
+        out = tmp_path / "out"
+        result = CliRunner().invoke(main, ["eval", "--gold", str(gold), "--corpus", str(corpus), "--store",
+                                           str(tmp_path / "store"), "--out", str(out), "--mode", "extractive",
+                                           "--llm-url", judge.url])
+        assert result.exit_code == 0, result.output
+        prompts_seen = [r["messages"][-1]["content"] for r in judge.requests]
+    finally:
+        judge.close()
+    preds = {p["id"]: p for p in map(json.loads, (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines())}
+    assert preds["k"]["faithful"] is True and preds["t"]["faithful"] is False
+    assert len(prompts_seen) == 2 and all("كابولوف" in p or "عشر" in p for p in prompts_seen)  # the cited passages
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["overall"]["faithfulness"] == 0.5 and metrics["run"]["judge"]
+    assert "faithfulness" in result.output
