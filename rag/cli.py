@@ -183,10 +183,13 @@ def serve_cmd(settings: Settings):
 @click.option("--mode", type=click.Choice(["retrieval", "extractive", "llm"]), default="retrieval", show_default=True,
               help="What to evaluate.")
 @click.option("--limit", type=click.IntRange(1, None), default=None, help="Only the first N questions.")
+@click.option("--sample", type=click.IntRange(1, None), default=None,
+              help="A seeded random N questions (the same N gives the same questions), e.g. for slow LLM runs.")
 @click.option("--judge/--no-judge", default=True, show_default=True,
               help="Score faithfulness with the OpenAI-compatible server of --llm-url, when one is set.")
 @settings_options
-def eval_cmd(settings: Settings, gold_path: str, out_dir: str | None, mode: str, limit: int | None, judge: bool):
+def eval_cmd(settings: Settings, gold_path: str, out_dir: str | None, mode: str, limit: int | None, judge: bool,
+             sample: int | None):
     """Score retrieval, answers, citations and refusals against a gold JSONL file.
 
     With --corpus and no --store, the corpus is indexed into eval/runs/stores/<name>/ first.
@@ -209,7 +212,7 @@ def eval_cmd(settings: Settings, gold_path: str, out_dir: str | None, mode: str,
             click.echo(f"  {done}/{total}", err=True)
 
     metrics, out = evaluate.run(settings, gold_path, out_dir, mode, limit, index=index, progress=progress,
-                                judge=judge)
+                                judge=judge, sample=sample)
     click.echo(evaluate.table(metrics))
     click.echo(f"\nwritten to {out}/ (predictions.jsonl, metrics.json, report.md)")
 

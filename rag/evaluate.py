@@ -10,6 +10,7 @@ import datetime as _dt
 import hashlib
 import json
 import logging
+import random
 import re
 import statistics
 import subprocess
@@ -34,7 +35,8 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 # ---------------------------------------------------------------- gold
 
-def load_gold(path: str | Path, limit: int | None = None) -> list[dict]:
+def load_gold(path: str | Path, limit: int | None = None, sample: int | None = None) -> list[dict]:
+    """Gold items in file order; `limit` keeps the first N, `sample` a seeded random N (same N, same items)."""
     items = []
     with open(path, encoding="utf-8") as fh:
         for n, line in enumerate(fh, start=1):
@@ -53,6 +55,9 @@ def load_gold(path: str | Path, limit: int | None = None) -> list[dict]:
             items.append(item)
             if limit and len(items) >= limit:
                 break
+    if sample and sample < len(items):
+        keep = set(random.Random(0).sample(range(len(items)), sample))
+        items = [item for i, item in enumerate(items) if i in keep]
     return items
 
 
@@ -290,7 +295,8 @@ def predict(assistant, item: dict, mode: str, engine: str | None, judge: Judge |
 
 def run(settings: Settings, gold_path: str | Path, out_dir: str | Path | None = None, mode: str = "retrieval",
         limit: int | None = None, index: bool = True,
-        progress: Callable[[int, int], None] | None = None, judge: bool = True) -> tuple[dict, Path]:
+        progress: Callable[[int, int], None] | None = None, judge: bool = True,
+        sample: int | None = None) -> tuple[dict, Path]:
     """Index (incrementally) when asked, predict every gold item, write predictions, metrics, chart and report.
 
     With an OpenAI-compatible server configured (settings.llm_url) and judge=True, answers are also judged for
@@ -299,7 +305,7 @@ def run(settings: Settings, gold_path: str | Path, out_dir: str | Path | None = 
     from .chat import Assistant
 
     engine = resolve_engine(settings, mode)
-    gold = load_gold(gold_path, limit)
+    gold = load_gold(gold_path, limit, sample)
     out = Path(out_dir) if out_dir else default_out_dir()
     out.mkdir(parents=True, exist_ok=True)
     index_report = None
@@ -325,7 +331,7 @@ def run(settings: Settings, gold_path: str | Path, out_dir: str | Path | None = 
     except RagError:
         fingerprints = {}
     metrics["run"] = {
-        "mode": mode, "engine": engine, "gold": str(gold_path), "limit": limit, "questions": len(gold),
+        "mode": mode, "engine": engine, "gold": str(gold_path), "limit": limit, "sample": sample, "questions": len(gold),
         "seconds": round(time.perf_counter() - started, 2), "git_commit": git_commit(),
         "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(settings).items()

@@ -102,6 +102,15 @@ def test_load_gold_defaults_and_limit(tmp_path):
     assert ev.gold_sources(items[1]) == []
 
 
+def test_sample_is_seeded_and_keeps_file_order(tmp_path):
+    path = tmp_path / "gold.jsonl"
+    path.write_text("".join(f'{{"id": "{i}", "question": "q{i}"}}\n' for i in range(50)), encoding="utf-8")
+    a, b = ev.load_gold(path, sample=10), ev.load_gold(path, sample=10)
+    assert [i["id"] for i in a] == [i["id"] for i in b] and len(a) == 10
+    assert [int(i["id"]) for i in a] == sorted(int(i["id"]) for i in a) and a != ev.load_gold(path, limit=10)
+    assert len(ev.load_gold(path, sample=500)) == 50
+
+
 def test_llm_mode_needs_an_llm():
     with pytest.raises(ConfigError, match="no"):
         ev.resolve_engine(Settings(engine="extractive"), "llm")
