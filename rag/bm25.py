@@ -1,6 +1,7 @@
 """BM25 over Arabic-normalised tokens: llama-index's BM25Retriever fed pre-normalised text, persisted beside the index."""
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import shutil
@@ -80,6 +81,18 @@ def ensure(manifest: Manifest, folder: Path, top_k: int) -> ArabicBM25Retriever 
     retriever, ok = load(folder, manifest.version, top_k)
     if ok:
         return retriever
-    retriever = build(manifest, top_k)
-    save(retriever, folder, manifest.version)
-    return retriever
+    # One rebuilder at a time (threads of the web app, `rag index`, other processes): the others wait, then load
+    # what the first one saved instead of deleting its temporary files under it.
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(folder.name + ".lock"), "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            version = manifest.version
+            retriever, ok = load(folder, version, top_k)
+            if ok:
+                return retriever
+            retriever = build(manifest, top_k)
+            save(retriever, folder, version)
+            return retriever
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
