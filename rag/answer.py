@@ -190,6 +190,7 @@ class LLMEngine:
         full = {h.chunk_id: h.text for h in hits}  # the sources panel shows the whole passage, not the cut
         citations = [dataclasses.replace(c, text=full.get(c.chunk_id, c.text)) for c in citations]
         if not citations:
+            log.warning("%s answer with no supported sentence, not shown: %r", self.name, text[:300])
             raise ModelError(f"the {self.name} model's answer was not supported by any passage")
         yield Answer(answer, language, False, citations, self.name, dropped=dropped, question=question)
 
@@ -216,11 +217,9 @@ def _llama_cpp(path: str, context: int, max_tokens: int, threads: int):
                        completion_to_prompt=chatml_completion_to_prompt, verbose=False)
     except Exception as exc:
         raise ModelError(f"cannot load GGUF model {path}: {exc}") from exc
-    try:  # reuse the evaluated system prompt across questions
-        from llama_cpp import LlamaRAMCache
-        llm._model.set_cache(LlamaRAMCache(capacity_bytes=256 << 20))
-    except Exception:  # older llama-cpp-python: no prompt cache, just slower
-        log.debug("llama.cpp prompt cache unavailable")
+    # No LlamaRAMCache: llama.cpp already keeps the KV cache of the last prompt and re-evaluates only what follows the
+    # longest shared token prefix (the system prompt), while each RAM-cache entry would copy ~300 MB of logits
+    # (n_batch x 151k vocabulary for Qwen) and, being larger than any sane capacity, be evicted at once.
     return llm
 
 
