@@ -52,15 +52,25 @@ def best_sentence(claim: str, passage: str, embedder=None) -> tuple[str, float]:
 class CitationBuilder:
     """Parse the model's markers, drop ones pointing at nothing, verify support, align unmarked sentences."""
 
-    def __init__(self, hits: list[Hit], threshold: float, embedder=None, cos_threshold: float = 0.83) -> None:
+    def __init__(self, hits: list[Hit], threshold: float, embedder=None, cos_threshold: float = 0.86) -> None:
         self.hits, self.threshold, self.embedder, self.cos_threshold = hits, threshold, embedder, cos_threshold
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def _sentence_vectors(self, hit: Hit) -> np.ndarray:
+        if hit.chunk_id not in self._vectors:
+            self._vectors[hit.chunk_id] = np.asarray(self.embedder.passages(split_sentences(hit.text) or [hit.text]))
+        return self._vectors[hit.chunk_id]
 
     def supported(self, sentence: str, hit: Hit) -> float:
-        """Support score of `sentence` by `hit` in [0, 1]: keyword overlap, or cosine for cross-language answers."""
+        """Support score of `sentence` by `hit` in [0, 1]: keyword overlap, else (a paraphrase, or an English sentence
+        over an Arabic passage) the threshold when one passage sentence is its near-translation by embedding."""
         score = overlap(sentence, hit.text)
         if score >= self.threshold or self.embedder is None:
             return score
-        cos = float(np.asarray(self.embedder.passages([hit.text])[0]) @ np.asarray(self.embedder.query(sentence)))
+        # Sentence to sentence, both as passages: a faithful translation scores ~0.89-0.92 with multilingual-e5-small,
+        # a plausible false claim about the same subject ~0.82-0.84, an unrelated one ~0.71 (measured, see tests).
+        claim = np.asarray(self.embedder.passages([MARKER.sub("", sentence)])[0])
+        cos = float(np.max(self._sentence_vectors(hit) @ claim))
         return self.threshold if cos >= self.cos_threshold else score
 
     def build(self, text: str) -> tuple[str, list[Citation], list[str]]:

@@ -34,7 +34,8 @@ class Settings:
     bm25_weight_en: float = 0.2              # English question over Arabic text: keywords mostly add noise
     dense_weight: float = 1.0                # dense weight in fusion
     relevance_floor: float = 0.76            # best dense cosine below this = nothing relevant -> refuse (eval/gold.jsonl)
-    support_threshold: float = 0.35          # min keyword overlap (or cosine-derived support) for a cited sentence
+    support_threshold: float = 0.35          # min keyword overlap for a cited sentence to count as supported
+    support_cosine: float = 0.86             # else: min cosine to one passage sentence (cross-language, paraphrase)
     extract_floor_ar: float = 0.95           # extractive, Arabic question: best sentence score (cosine + 0.35 overlap) floor
     extract_floor_en: float = 0.76           # extractive, English question: no keyword overlap, cosine only
     extract_sentences: int = 3               # extractive: at most this many quoted sentences

