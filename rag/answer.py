@@ -186,7 +186,7 @@ class LLMEngine:
             yield refusal(language, question, self.name)
             return
         builder = CitationBuilder(shown, self.settings.support_threshold, self.embedder, self.settings.support_cosine)
-        answer, citations, dropped = builder.build(text)
+        answer, citations, dropped = builder.build(text, question)
         full = {h.chunk_id: h.text for h in hits}  # the sources panel shows the whole passage, not the cut
         citations = [dataclasses.replace(c, text=full.get(c.chunk_id, c.text)) for c in citations]
         if not citations:

@@ -73,14 +73,20 @@ class CitationBuilder:
         cos = float(np.max(self._sentence_vectors(hit) @ claim))
         return self.threshold if cos >= self.cos_threshold else score
 
-    def build(self, text: str) -> tuple[str, list[Citation], list[str]]:
-        """(answer with renumbered markers, citations best first, dropped unsupported sentences)."""
+    def build(self, text: str, question: str = "") -> tuple[str, list[Citation], list[str]]:
+        """(answer with renumbered markers, citations best first, dropped sentences).
+
+        Dropped: sentences no passage supports, and sentences that only restate the question ("The envoy is [1].")."""
         kept: list[tuple[str, list[int]]] = []
         dropped: list[str] = []
+        asked = set(tokens(question))
         for sentence in split_sentences(text):
             claims = [int(n) for n in MARKER.findall(sentence)]
             bare = MARKER.sub("", sentence).strip()
             if not tokens(bare):
+                continue
+            if asked and set(tokens(bare)) <= asked:
+                dropped.append(bare)
                 continue
             valid = [n - 1 for n in claims if 1 <= n <= len(self.hits)]
             supporting = [i for i in dict.fromkeys(valid) if self.supported(bare, self.hits[i]) >= self.threshold]

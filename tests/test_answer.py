@@ -213,3 +213,13 @@ def test_english_sentences_are_checked_against_the_arabic_sentence_they_translat
         "Russia and Afghanistan signed a military alliance in 2024 [1]. The moon is made of cheese [1].")
     assert answer.count("[1]") == 2 and "Kabulov [1]" in answer and [c.source for c in cites] == ["a.txt"]
     assert dropped == ["Russia and Afghanistan signed a military alliance in 2024.", "The moon is made of cheese."]
+
+
+def test_a_sentence_that_only_restates_the_question_is_dropped():
+    hits = [_hit(0, "أعلن لافروف أن روسيا سترفع حركة طالبان من قائمة المنظمات الإرهابية.")]
+    answer, cites, dropped = CitationBuilder(hits, threshold=0.5).build(
+        "The Taliban's ambassador in Moscow is [1].", "Who is the Taliban's ambassador in Moscow?")
+    assert answer == "" and cites == [] and dropped == ["The Taliban's ambassador in Moscow is."]
+    answer, _, _ = CitationBuilder(hits, threshold=0.5).build(
+        "لافروف أعلن أن روسيا سترفع حركة طالبان من قائمة المنظمات الإرهابية [1].", "ماذا أعلن لافروف؟")
+    assert answer.endswith("[1].")
