@@ -522,9 +522,11 @@ def table(results: dict) -> str:
                  (f"local: time to first token (n={l['n']}, {results['settings']['llm_context_chunks']} passages)",
                   f"p50 {l['ttft_p50_s']} s, max {l['ttft_max_s']} s (after retrieval p50 "
                   f"{l['ttft_after_retrieval_p50_s']} s; prompt p50 {l['prompt_tokens_p50']} tokens)"),
-                 ("local: generation speed in the answers", f"p50 {l['tokens_per_s_p50']} tokens/s "
-                                                            f"(answers of 16+ tokens; {l['generated_tokens_p50']} tokens p50; "
-                                                            f"outcomes {l['outcomes']})")]
+                 ("local: generation speed in the answers",
+                  (f"p50 {l['tokens_per_s_p50']} tokens/s over answers of 16+ tokens" if l["tokens_per_s_p50"]
+                   else "n/a: no answer reached 16 tokens")
+                  + f" (answers {l['generated_tokens_p50']} tokens p50; "
+                  + ", ".join(f"{k}: {v}" for k, v in l["outcomes"].items()) + ")")]
     if "forced_decode" in s:
         fd = s["forced_decode"]
         rows.append(("local: decode speed, forced 128-token generation", f"{fd['tokens_per_s']} tokens/s ({fd['tokens']} tokens)"))
