@@ -49,7 +49,7 @@ class Settings:
     llm_gguf: str = ""                       # path to a GGUF model for the local engine
     llm_max_tokens: int = 320                # new tokens per answer
     llm_context_chunks: int = 3              # passages given to an LLM (keeps the prompt short on 2 cores)
-    llm_context_chars: int = 1500            # longer passages are cut to their best sentences, this many chars in all
+    llm_context_chars: int = 1000            # passages cut to their best sentences, this many chars in all (~750-token prompt)
     host: str = "127.0.0.1"                  # web chat bind address
     port: int = 7860                         # web chat port
     auth: str = ""                           # user:pass to protect the web chat
