@@ -31,11 +31,10 @@ class ArabicBM25Retriever(BM25Retriever):
 
 
 def build(manifest: Manifest, top_k: int) -> ArabicBM25Retriever | None:
-    rows = manifest.chunks()
+    rows = manifest.search_keys()
     if not rows:
         return None
-    nodes = [TextNode(id_=cid, text=" ".join(tokens(text)) or "_", metadata={"source": source})
-             for cid, source, text in rows]
+    nodes = [TextNode(id_=cid, text=keys or "_", metadata={"source": source}) for cid, source, keys in rows]
     return ArabicBM25Retriever(nodes=nodes, similarity_top_k=min(top_k, len(nodes)), skip_stemming=True,
                                language=[], token_pattern=TOKEN_PATTERN)
 

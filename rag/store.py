@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
+from .arabic import tokens
 from .config import Settings
 from .errors import EmbedderMismatchError, IndexLockedError, IndexMissingError, StoreUnavailableError
 
@@ -20,13 +21,14 @@ SERVER_TIMEOUT = 20.0  # seconds before a Chroma server call is given up
 
 
 class Manifest:
-    """file -> content hash -> chunk ids (and chunk text for BM25), in SQLite so each file's update is one transaction."""
+    """file -> content hash -> chunk ids (and chunk text and its normalised search keys for BM25), in SQLite so each
+    file's update is one transaction."""
 
     SCHEMA = """
     CREATE TABLE IF NOT EXISTS files (source TEXT PRIMARY KEY, sha256 TEXT NOT NULL, n_chunks INTEGER NOT NULL,
                                       title TEXT, date TEXT);
     CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY, source TEXT NOT NULL, position INTEGER NOT NULL,
-                                       text TEXT NOT NULL);
+                                       text TEXT NOT NULL, keys TEXT);
     CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """
@@ -57,6 +59,8 @@ class Manifest:
             if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise sqlite3.DatabaseError("quick_check failed")
             db.executescript(self.SCHEMA)
+            if "keys" not in {row[1] for row in db.execute("PRAGMA table_info(chunks)")}:
+                db.execute("ALTER TABLE chunks ADD COLUMN keys TEXT")  # manifests written before keys were stored
         except sqlite3.DatabaseError:
             db.close()
             raise
@@ -82,6 +86,11 @@ class Manifest:
         """(id, source, text) of every chunk, in a stable order."""
         return list(self.db.execute("SELECT id, source, text FROM chunks ORDER BY source, position"))
 
+    def search_keys(self) -> list[tuple[str, str, str]]:
+        """(id, source, normalised tokens joined by spaces) of every chunk, in a stable order, for BM25."""
+        rows = self.db.execute("SELECT id, source, keys, text FROM chunks ORDER BY source, position")
+        return [(cid, source, keys if keys is not None else " ".join(tokens(text))) for cid, source, keys, text in rows]
+
     def texts(self, ids: list[str]) -> dict[str, str]:
         marks = ",".join("?" * len(ids))
         return dict(self.db.execute(f"SELECT id, text FROM chunks WHERE id IN ({marks})", ids)) if ids else {}
@@ -101,8 +110,9 @@ class Manifest:
     def replace_file(self, source: str, sha256: str, title: str, date: str, chunks: list[tuple[str, int, str]]) -> None:
         with self.db:
             self.db.execute("DELETE FROM chunks WHERE source=?", (source,))
-            self.db.executemany("INSERT INTO chunks (id, source, position, text) VALUES (?, ?, ?, ?)",
-                                [(cid, source, pos, text) for cid, pos, text in chunks])
+            # Normalised once here, so rebuilding BM25 after a one-file change does not re-tokenise the corpus.
+            self.db.executemany("INSERT INTO chunks (id, source, position, text, keys) VALUES (?, ?, ?, ?, ?)",
+                                [(cid, source, pos, text, " ".join(tokens(text))) for cid, pos, text in chunks])
             self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
                             (source, sha256, len(chunks), title, date))
             self._bump()

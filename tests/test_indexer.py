@@ -62,3 +62,26 @@ def test_querying_without_an_index_says_what_to_do(tmp_path):
     s = Settings.from_env(env={}, corpus_dir=tmp_path, index_dir=tmp_path / "none")
     with pytest.raises(IndexMissingError, match="rag index"):
         HybridRetriever(s).search("روسيا")
+
+
+@pytest.mark.slow
+def test_bm25_keys_are_stored_once_and_old_manifests_without_them_still_work(tmp_path):
+    import sqlite3
+
+    from rag import bm25
+    from rag.arabic import tokens
+
+    corpus = copy_corpus(tmp_path / "c", ["003_311d5706b071db88.txt"])
+    s = Settings.from_env(env={}, corpus_dir=corpus, index_dir=tmp_path / "i")
+    Indexer(s).index()
+    store = Store(s)
+    keys = store.manifest.search_keys()
+    assert keys and all(k == " ".join(tokens(t)) for (_, _, k), (_, _, t) in zip(keys, store.manifest.chunks()))
+    store.manifest.close()
+    path = store.manifest.path
+    with sqlite3.connect(path) as db:  # a manifest written before the keys column existed
+        db.execute("ALTER TABLE chunks DROP COLUMN keys")
+    old = Store(s).manifest
+    assert old.search_keys() == keys  # the column is added back and missing keys are computed from the text
+    hits = bm25.build(old, 5).retrieve("لافروف منظمة معاهدة الأمن الجماعي")
+    assert hits and hits[0].node.metadata["source"] == "003_311d5706b071db88.txt"
