@@ -85,7 +85,7 @@ class ExtractiveEngine:
         return sorted(scored, key=lambda t: -t[0])
 
     def stream(self, question: str, hits: list[Hit], language: str) -> Iterator[str | Answer]:
-        ranked = self.rank(question, hits)
+        ranked = self.rank(question, hits[: self.settings.extract_passages])
         floor = self.settings.extract_floor_ar if language == "ar" else self.settings.extract_floor_en
         if not ranked or ranked[0][0] < floor:
             yield refusal(language, question, self.name)

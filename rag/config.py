@@ -39,6 +39,7 @@ class Settings:
     extract_floor_ar: float = 0.95           # extractive, Arabic question: best sentence score (cosine + 0.35 overlap) floor
     extract_floor_en: float = 0.76           # extractive, English question: no keyword overlap, cosine only
     extract_sentences: int = 3               # extractive: at most this many quoted sentences
+    extract_passages: int = 3                # extractive: quote from the best this many passages (each costs embeddings)
     max_question_chars: int = 2000           # longer questions are refused with a reason
     lock_timeout: float = 60.0               # seconds a second `rag index` waits for the first before refusing
     engine: str = "auto"                     # auto | extractive | local | openai
