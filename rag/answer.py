@@ -185,7 +185,8 @@ class LLMEngine:
         if _is_refusal(text, language):
             yield refusal(language, question, self.name)
             return
-        builder = CitationBuilder(shown, self.settings.support_threshold, self.embedder, self.settings.support_cosine)
+        builder = CitationBuilder(shown, self.settings.support_threshold, self.embedder, self.settings.support_cosine,
+                                  self._focus._vectors if self._focus is not None else None)
         answer, citations, dropped = builder.build(text, question)
         full = {h.chunk_id: h.text for h in hits}  # the sources panel shows the whole passage, not the cut
         citations = [dataclasses.replace(c, text=full.get(c.chunk_id, c.text)) for c in citations]
@@ -223,6 +224,14 @@ def _llama_cpp(path: str, context: int, max_tokens: int, threads: int):
     return llm
 
 
+def openai_llm(settings: Settings, max_tokens: int | None = None, temperature: float = 0.1):
+    """llama-index OpenAILike client for the configured OpenAI-compatible server (no retries: the timeout is the bound)."""
+    from llama_index.llms.openai_like import OpenAILike
+    return OpenAILike(api_base=settings.llm_url, model=settings.llm_model, api_key=settings.llm_api_key,
+                      is_chat_model=True, timeout=settings.llm_timeout, max_retries=0,
+                      max_tokens=max_tokens or settings.llm_max_tokens, temperature=temperature, context_window=8192)
+
+
 def make_engine(settings: Settings, embedder: Embedder, name: str | None = None,
                 extractive: ExtractiveEngine | None = None) -> Engine:
     name = name or settings.resolved_engine
@@ -239,10 +248,5 @@ def make_engine(settings: Settings, embedder: Embedder, name: str | None = None,
         if not settings.llm_url:
             raise ModelError("the openai engine needs a server: set RAG_LLM_URL=http://host:port/v1 (or --llm-url)")
 
-        def factory():
-            from llama_index.llms.openai_like import OpenAILike
-            return OpenAILike(api_base=settings.llm_url, model=settings.llm_model, api_key=settings.llm_api_key,
-                              is_chat_model=True, timeout=settings.llm_timeout, max_retries=0,
-                              max_tokens=settings.llm_max_tokens, temperature=0.1, context_window=8192)
-        return LLMEngine("openai", settings, embedder, factory, extractive)
+        return LLMEngine("openai", settings, embedder, lambda: openai_llm(settings), extractive)
     raise ModelError(f"unknown engine {name!r}")

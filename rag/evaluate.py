@@ -250,10 +250,8 @@ class Judge:
         from . import prompts
 
         if self._llm is None:
-            from llama_index.llms.openai_like import OpenAILike
-            s = self.settings
-            self._llm = OpenAILike(api_base=s.llm_url, model=s.llm_model, api_key=s.llm_api_key, is_chat_model=True,
-                                   timeout=s.llm_timeout, max_retries=0, max_tokens=4, temperature=0.0)
+            from .answer import openai_llm
+            self._llm = openai_llm(self.settings, max_tokens=4, temperature=0.0)
         text = prompts.render("judge", answer=answer,
                               passages="\n\n".join(f"[{n}] {p}" for n, p in enumerate(passages, start=1)))
         try:
