@@ -52,13 +52,16 @@ def best_sentence(claim: str, passage: str, embedder=None) -> tuple[str, float]:
 class CitationBuilder:
     """Parse the model's markers, drop ones pointing at nothing, verify support, align unmarked sentences."""
 
-    def __init__(self, hits: list[Hit], threshold: float, embedder=None, cos_threshold: float = 0.86) -> None:
+    def __init__(self, hits: list[Hit], threshold: float, embedder=None, cos_threshold: float = 0.86,
+                 sentence_vectors=None) -> None:
         self.hits, self.threshold, self.embedder, self.cos_threshold = hits, threshold, embedder, cos_threshold
+        # sentences -> passage vectors; the extractive engine's cached one when given (it already embedded them)
+        self._embed = sentence_vectors or (lambda sentences: np.asarray(embedder.passages(sentences)))
         self._vectors: dict[str, np.ndarray] = {}
 
     def _sentence_vectors(self, hit: Hit) -> np.ndarray:
         if hit.chunk_id not in self._vectors:
-            self._vectors[hit.chunk_id] = np.asarray(self.embedder.passages(split_sentences(hit.text) or [hit.text]))
+            self._vectors[hit.chunk_id] = self._embed(split_sentences(hit.text) or [hit.text])
         return self._vectors[hit.chunk_id]
 
     def supported(self, sentence: str, hit: Hit) -> float:
