@@ -57,14 +57,12 @@ class ChromaServer:
 
 def copy_index(settings, server_settings, embedder) -> int:
     """The same index in server mode: vectors, documents and metadata copied as they are (nothing re-embedded),
-    manifest and BM25 files copied beside. Returns the number of vectors copied."""
+    the manifest (with its FTS5 keyword index) copied beside. Returns the number of vectors copied."""
     from rag.store import Store
 
     src_root, dst_root = Path(settings.index_dir), Path(server_settings.index_dir)
     dst_root.mkdir(parents=True, exist_ok=True)
     shutil.copy2(src_root / "manifest.sqlite", dst_root / "manifest.sqlite")
-    if (src_root / "bm25").exists():
-        shutil.copytree(src_root / "bm25", dst_root / "bm25")
     src = Store(settings).collection(embedder)
     got = src.get(include=["embeddings", "documents", "metadatas"])
     dst_store = Store(server_settings)

@@ -42,6 +42,8 @@ class Settings:
     extract_passages: int = 3                # extractive: quote from the best this many passages (each costs embeddings)
     max_question_chars: int = 2000           # longer questions are refused with a reason
     lock_timeout: float = 60.0               # seconds a second `rag index` waits for the first before refusing
+    # indexing at scale (#15)
+    index_batch: int = 128                   # chunks embedded, written to Chroma and committed together in `rag index`
     engine: str = "auto"                     # auto | extractive | local | openai
     llm_url: str = ""                        # OpenAI-compatible base URL, e.g. http://127.0.0.1:11434/v1
     llm_model: str = "default"               # model name sent to the OpenAI-compatible server
@@ -70,6 +72,8 @@ class Settings:
             raise ConfigError(f"retrieval must be hybrid, dense or bm25, but got {self.retrieval!r}")
         if self.top_k <= 0:
             raise ConfigError(f"top_k must be > 0, but got {self.top_k}")
+        if self.index_batch <= 0:
+            raise ConfigError(f"index_batch must be > 0, but got {self.index_batch}")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":

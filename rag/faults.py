@@ -4,11 +4,11 @@
 dictionary lookup. `<n>` picks the n-th time the point is reached (default 1), e.g. `indexer.after_vectors:2` dies
 between the vector write and the manifest write of the second file. Points:
 
-  indexer.after_delete   a file's old chunks deleted from the vector store, the new ones not yet added
-  indexer.after_vectors  a file's chunks written to the vector store, the manifest not yet updated
-  bm25.tmp_written       the new BM25 index complete in bm25.tmp/, not yet swapped in
-  bm25.mid_swap          the old bm25/ renamed to bm25.old/, bm25.tmp/ not yet renamed to bm25/
-  bm25.swapped           the new bm25/ in place, bm25.old/ not yet deleted
+  indexer.after_delete    a batch's old chunks deleted from the vector store, the new ones not yet added
+  indexer.after_vectors   a batch's chunks written to the vector store, the manifest not yet updated
+  manifest.before_commit  a batch's manifest rows and keyword-index rows written, the transaction not yet committed
+                          (also reached when a removed file's rows are deleted)
+  manifest.fts_upgrade    an old manifest's FTS5 keyword index built, the upgrade transaction not yet committed
 """
 from __future__ import annotations
 

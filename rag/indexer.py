@@ -9,7 +9,6 @@ from typing import Callable
 
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from . import bm25
 from .chunk import chunk_article, embed_text
 from .config import Settings
 from .embed import Embedder, make_embedder
@@ -56,6 +55,8 @@ class Indexer:
             if manifest.repaired:
                 self._recover_manifest(collection)
                 report.repaired.append("manifest was corrupt: rebuilt from the vector store")
+            if self.store.remove_old_bm25():
+                log.info("the keyword index now lives in the manifest (SQLite FTS5): old bm25 files removed")
             report.repaired += self._reconcile(collection)
 
             articles, skipped = scan(self.settings.corpus_dir)
@@ -80,30 +81,47 @@ class Indexer:
                 manifest.remove_file(source)
             report.chunks_embedded = self._embed(todo, collection, progress)
 
-            bm25.ensure(manifest, self.store.root / "bm25", self.settings.candidates)
             stats = self.store.status()
             report.total_articles, report.total_chunks = stats["articles"], stats["chunks"]
         report.seconds = round(time.perf_counter() - start, 3)
         return report
 
     def _embed(self, articles: list[Article], collection, progress: Progress | None) -> int:
+        """Articles go in batches of about `index_batch` chunks: one embedding call, one Chroma delete and add, one
+        manifest transaction per batch (a full build pays those fixed costs once per batch, not once per article)."""
         s = self.settings
         plans = [(a, chunk_article(a, s.chunk_size, s.chunk_overlap)) for a in articles]
         total, done = sum(len(nodes) for _, nodes in plans), 0
         vector_store = ChromaVectorStore.from_collection(collection)
-        for article, nodes in plans:
-            vectors = self.embedder.passages([embed_text(n, s.embed_title) for n in nodes])
-            for node, vec in zip(nodes, vectors):
-                node.embedding = vec.tolist()
-            # Vector store first, manifest second: a crash in between leaves the manifest's old hash, so the
-            # next run redoes this file, and the delete-by-source below clears whatever half-write was left.
-            collection.delete(where={"source": article.source})
-            checkpoint("indexer.after_delete")
+        batch: list[tuple[Article, list]] = []
+        for i, (article, nodes) in enumerate(plans):
+            batch.append((article, nodes))
+            if sum(len(n) for _, n in batch) < s.index_batch and i + 1 < len(plans):
+                continue
+            done = self._write_batch(batch, collection, vector_store, done, total, progress)
+            batch = []
+        return done
+
+    def _write_batch(self, batch, collection, vector_store, done: int, total: int, progress: Progress | None) -> int:
+        nodes = [n for _, article_nodes in batch for n in article_nodes]
+        texts = [embed_text(n, self.settings.embed_title) for n in nodes]
+        # Similar lengths side by side, so the embedder's fixed-size batches pad less; vectors go back in order.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = self.embedder.passages([texts[i] for i in order]) if texts else []
+        for i, vec in zip(order, vectors):
+            nodes[i].embedding = vec.tolist()
+        # Vector store first, manifest second: a crash in between leaves the manifest's old hashes, so the next run
+        # redoes these files, and the delete-by-source below (or the orphan check) clears whatever was half-written.
+        collection.delete(where={"source": {"$in": [a.source for a, _ in batch]}})
+        checkpoint("indexer.after_delete")
+        if nodes:
             vector_store.add(nodes)
-            checkpoint("indexer.after_vectors")
-            self.store.manifest.replace_file(article.source, article.sha256, article.title, article.date,
-                                             [(n.node_id, n.metadata["position"], n.text) for n in nodes])
-            done += len(nodes)
+        checkpoint("indexer.after_vectors")
+        self.store.manifest.replace_files([(a.source, a.sha256, a.title, a.date,
+                                            [(n.node_id, n.metadata["position"], n.text) for n in article_nodes])
+                                           for a, article_nodes in batch])
+        for article, article_nodes in batch:
+            done += len(article_nodes)
             if progress:
                 progress(done, total, article.source)
         return done
@@ -111,8 +129,9 @@ class Indexer:
     def _reconcile(self, collection) -> list[str]:
         """Cheap count check each run; on a mismatch, delete orphans and forget files whose chunks went missing."""
         manifest = self.store.manifest
+        notes = ["keyword index did not match the chunk rows: rebuilt from them"] if manifest.check_fts() else []
         if collection.count() == manifest.count_chunks():
-            return []
+            return notes
         stored = set(collection.get(include=[])["ids"])
         wanted = set(manifest.chunk_ids())
         orphans = sorted(stored - wanted)
@@ -121,7 +140,6 @@ class Indexer:
         missing_sources = {cid.rsplit("#", 1)[0] for cid in wanted - stored}
         for source in missing_sources:
             manifest.remove_file(source)  # re-added (and re-embedded) below as a new file
-        notes = []
         if orphans:
             notes.append(f"deleted {len(orphans)} orphan chunks left by an interrupted run")
         if missing_sources:

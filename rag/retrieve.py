@@ -70,15 +70,11 @@ class HybridRetriever(BaseRetriever):
         self.embedder = embedder or make_embedder(settings)
         self.dense = DenseRetriever(self.store, self.embedder, settings.candidates)
         self._bm25 = None
-        self._bm25_version = None
 
-    def keyword(self):
-        """The persisted BM25 index, reloaded only when `rag index` changed the chunk set."""
-        manifest = self.store.manifest
-        version = manifest.version
-        if self._bm25_version != version:
-            self._bm25 = bm25.ensure(manifest, self.store.root / "bm25", self.settings.candidates)
-            self._bm25_version = version
+    def keyword(self) -> bm25.KeywordRetriever:
+        """The FTS5 keyword index in the manifest: queried live, so another process's index run is seen at once."""
+        if self._bm25 is None:
+            self._bm25 = bm25.KeywordRetriever(self.store.manifest, self.settings.candidates)
         return self._bm25
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:

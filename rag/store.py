@@ -1,4 +1,4 @@
-"""Where the index lives: the Chroma collection (embedded or server), the SQLite manifest, and the BM25 keyword index."""
+"""Where the index lives: the Chroma collection (embedded or server) and the SQLite manifest with its FTS5 keyword index."""
 from __future__ import annotations
 
 import contextlib
@@ -15,14 +15,16 @@ from urllib.parse import urlparse
 from .arabic import tokens
 from .config import Settings
 from .errors import EmbedderMismatchError, IndexLockedError, IndexMissingError, StoreUnavailableError
+from .faults import checkpoint
 
 log = logging.getLogger(__name__)
 SERVER_TIMEOUT = 20.0  # seconds before a Chroma server call is given up
+OLD_BM25 = ("bm25", "bm25.tmp", "bm25.old", "bm25.lock")  # the bm25s keyword index before FTS5, removed on upgrade
 
 
 class Manifest:
-    """file -> content hash -> chunk ids (and chunk text and its normalised search keys for BM25), in SQLite so each
-    file's update is one transaction."""
+    """file -> content hash -> chunk ids, chunk text and its normalised search keys, and the FTS5 keyword index over
+    those keys, all in one SQLite file: a file's update (rows and keyword index) is one transaction."""
 
     SCHEMA = """
     CREATE TABLE IF NOT EXISTS files (source TEXT PRIMARY KEY, sha256 TEXT NOT NULL, n_chunks INTEGER NOT NULL,
@@ -32,18 +34,38 @@ class Manifest:
     CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """
+    # The keyword index: FTS5 over chunks.keys (external content, no second copy of the keys). The keys are already
+    # normalised by rag.arabic.tokens and joined by spaces; this tokenizer splits them on the spaces only (letters,
+    # digits and marks are token characters, nothing is folded away), so an FTS5 term is exactly one of our keys.
+    # Triggers keep it in step with the chunks rows inside the same transaction, whoever writes them.
+    FTS = (
+        """CREATE VIRTUAL TABLE chunk_fts USING fts5(keys, content='chunks',
+               tokenize="unicode61 remove_diacritics 0 categories 'L* N* Co M*'")""",
+        """CREATE TRIGGER chunk_fts_insert AFTER INSERT ON chunks BEGIN
+               INSERT INTO chunk_fts(rowid, keys) VALUES (new.rowid, new.keys); END""",
+        """CREATE TRIGGER chunk_fts_delete AFTER DELETE ON chunks BEGIN
+               INSERT INTO chunk_fts(chunk_fts, rowid, keys) VALUES ('delete', old.rowid, old.keys); END""",
+        """CREATE TRIGGER chunk_fts_update AFTER UPDATE ON chunks BEGIN
+               INSERT INTO chunk_fts(chunk_fts, rowid, keys) VALUES ('delete', old.rowid, old.keys);
+               INSERT INTO chunk_fts(rowid, keys) VALUES (new.rowid, new.keys); END""",
+    )
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.repaired = False
+        self.upgraded = False  # the FTS5 keyword index was added to an older manifest when it was opened
         self._db: sqlite3.Connection | None = None
+        self._identity: tuple[int, int] | None = None
+        self.generation = 0  # +1 each time the file was found replaced and reopened
 
     @property
     def db(self) -> sqlite3.Connection:
+        self.refresh()
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 self._db = self._open()
+                self._identity = _identity(self.path)
             except sqlite3.DatabaseError as exc:
                 # A corrupt manifest is set aside, never deleted: the indexer rebuilds it from the vector store.
                 aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
@@ -51,7 +73,18 @@ class Manifest:
                 self.path.replace(aside)
                 self.repaired = True
                 self._db = self._open()
+                self._identity = _identity(self.path)
         return self._db
+
+    def refresh(self) -> bool:
+        """Reopen when another process replaced or deleted the file (`rag index --rebuild`, a repaired manifest), so
+        a long-running server does not keep reading the old one; True if it did."""
+        if self._db is None or _identity(self.path) == self._identity:
+            return False
+        log.info("manifest %s was replaced by another process: reopening it", self.path)
+        self.close()
+        self.generation += 1
+        return True
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
@@ -61,10 +94,39 @@ class Manifest:
             db.executescript(self.SCHEMA)
             if "keys" not in {row[1] for row in db.execute("PRAGMA table_info(chunks)")}:
                 db.execute("ALTER TABLE chunks ADD COLUMN keys TEXT")  # manifests written before keys were stored
+            db.execute("PRAGMA recursive_triggers = ON")  # so INSERT OR REPLACE on chunks also fires the delete trigger
+            if not _has_fts(db):
+                self._add_fts(db)
         except sqlite3.DatabaseError:
             db.close()
             raise
         return db
+
+    def _add_fts(self, db: sqlite3.Connection) -> None:
+        """Upgrade a manifest written before the FTS5 index (or a new one): keys filled in, index built, one transaction."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if not _has_fts(db):  # another process may have upgraded it while we waited for the write lock
+                rows = db.execute("SELECT rowid, text FROM chunks WHERE keys IS NULL").fetchall()
+                db.executemany("UPDATE chunks SET keys=? WHERE rowid=?", [(" ".join(tokens(t)), r) for r, t in rows])
+                for statement in self.FTS:
+                    db.execute(statement)
+                db.execute("INSERT INTO chunk_fts(chunk_fts) VALUES ('rebuild')")
+                checkpoint("manifest.fts_upgrade")
+                self.upgraded = True
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def check_fts(self) -> bool:
+        """Rebuild the keyword index from the chunk rows when it does not hold one entry per chunk; True if it did."""
+        db = self.db
+        if db.execute("SELECT COUNT(*) FROM chunk_fts_docsize").fetchone()[0] == self.count_chunks():
+            return False
+        with db:
+            db.execute("INSERT INTO chunk_fts(chunk_fts) VALUES ('rebuild')")
+        return True
 
     def close(self) -> None:
         if self._db is not None:
@@ -86,11 +148,6 @@ class Manifest:
         """(id, source, text) of every chunk, in a stable order."""
         return list(self.db.execute("SELECT id, source, text FROM chunks ORDER BY source, position"))
 
-    def search_keys(self) -> list[tuple[str, str, str]]:
-        """(id, source, normalised tokens joined by spaces) of every chunk, in a stable order, for BM25."""
-        rows = self.db.execute("SELECT id, source, keys, text FROM chunks ORDER BY source, position")
-        return [(cid, source, keys if keys is not None else " ".join(tokens(text))) for cid, source, keys, text in rows]
-
     def texts(self, ids: list[str]) -> dict[str, str]:
         marks = ",".join("?" * len(ids))
         return dict(self.db.execute(f"SELECT id, text FROM chunks WHERE id IN ({marks})", ids)) if ids else {}
@@ -108,20 +165,27 @@ class Manifest:
         return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
     def replace_file(self, source: str, sha256: str, title: str, date: str, chunks: list[tuple[str, int, str]]) -> None:
+        self.replace_files([(source, sha256, title, date, chunks)])
+
+    def replace_files(self, files: list[tuple[str, str, str, str, list[tuple[str, int, str]]]]) -> None:
+        """(source, sha256, title, date, [(chunk id, position, text)]) per file, all in one transaction; the
+        keyword index follows the chunk rows through the triggers, in the same transaction."""
         with self.db:
-            self.db.execute("DELETE FROM chunks WHERE source=?", (source,))
-            # Normalised once here, so rebuilding BM25 after a one-file change does not re-tokenise the corpus.
-            self.db.executemany("INSERT INTO chunks (id, source, position, text, keys) VALUES (?, ?, ?, ?, ?)",
-                                [(cid, source, pos, text, " ".join(tokens(text))) for cid, pos, text in chunks])
-            self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-                            (source, sha256, len(chunks), title, date))
+            for source, sha256, title, date, chunks in files:
+                self.db.execute("DELETE FROM chunks WHERE source=?", (source,))
+                self.db.executemany("INSERT INTO chunks (id, source, position, text, keys) VALUES (?, ?, ?, ?, ?)",
+                                    [(cid, source, pos, text, " ".join(tokens(text))) for cid, pos, text in chunks])
+                self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                                (source, sha256, len(chunks), title, date))
             self._bump()
+            checkpoint("manifest.before_commit")
 
     def remove_file(self, source: str) -> None:
         with self.db:
             self.db.execute("DELETE FROM chunks WHERE source=?", (source,))
             self.db.execute("DELETE FROM files WHERE source=?", (source,))
             self._bump()
+            checkpoint("manifest.before_commit")
 
     def get(self, key: str, default: str = "") -> str:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -133,11 +197,23 @@ class Manifest:
 
     @property
     def version(self) -> str:
-        """Changes whenever the chunk set changes; the BM25 index records the version it was built from."""
+        """Changes whenever the chunk set changes (retrievers use it to notice another process's index run)."""
         return self.get("version", "empty")
 
     def _bump(self) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (uuid.uuid4().hex,))
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _has_fts(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE name='chunk_fts'").fetchone() is not None
 
 
 class Store:
@@ -149,6 +225,7 @@ class Store:
         self.manifest = Manifest(self.root / "manifest.sqlite")
         self._client = None
         self._collection = None
+        self._generation = 0
 
     @property
     def server_mode(self) -> bool:
@@ -180,6 +257,10 @@ class Store:
 
     def collection(self, embedder=None, create: bool = False):
         """The collection; with `embedder`, raises EmbedderMismatchError when the index was built with another."""
+        self.manifest.refresh()
+        if self._generation != self.manifest.generation:
+            # The manifest was replaced: another process rebuilt the index, deleting the collection and making it again.
+            self._collection, self._generation = None, self.manifest.generation
         if self._collection is None:
             if not create and not self.exists():
                 raise IndexMissingError(f"no index at {self.root}/ yet: run `rag index` first")
@@ -208,7 +289,7 @@ class Store:
                 f"{embedder.backend}:{embedder.model}; run `rag index --rebuild` to re-embed with it")
 
     def drop(self) -> None:
-        """Forget everything: the collection, the manifest and the keyword index (for --rebuild)."""
+        """Forget everything: the collection and the manifest with its keyword index (for --rebuild)."""
         self.manifest.close()
         self._collection = None
         try:
@@ -221,9 +302,19 @@ class Store:
                 self._client = None
                 SharedSystemClient.clear_system_cache()
                 shutil.rmtree(self.root / "chroma", ignore_errors=True)
-        for name in ("manifest.sqlite", "manifest.sqlite-journal", "bm25", "bm25.tmp", "bm25.old"):
+        for name in ("manifest.sqlite", "manifest.sqlite-journal", *OLD_BM25):
             path = self.root / name
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+
+    def remove_old_bm25(self) -> bool:
+        """Delete the bm25s files of indexes written before the FTS5 keyword index; True if there were any."""
+        found = False
+        for name in OLD_BM25:
+            path = self.root / name
+            if path.exists():
+                found = True
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+        return found
 
     @contextlib.contextmanager
     def lock(self, wait: float = 60.0):

@@ -65,23 +65,24 @@ def test_querying_without_an_index_says_what_to_do(tmp_path):
 
 
 @pytest.mark.slow
-def test_bm25_keys_are_stored_once_and_old_manifests_without_them_still_work(tmp_path):
+def test_an_index_from_before_fts5_is_upgraded_by_the_next_run_without_re_embedding(tmp_path):
     import sqlite3
-
-    from rag import bm25
-    from rag.arabic import tokens
 
     corpus = copy_corpus(tmp_path / "c", ["003_311d5706b071db88.txt"])
     s = Settings.from_env(env={}, corpus_dir=corpus, index_dir=tmp_path / "i")
-    Indexer(s).index()
-    store = Store(s)
-    keys = store.manifest.search_keys()
-    assert keys and all(k == " ".join(tokens(t)) for (_, _, k), (_, _, t) in zip(keys, store.manifest.chunks()))
-    store.manifest.close()
-    path = store.manifest.path
-    with sqlite3.connect(path) as db:  # a manifest written before the keys column existed
+    indexer = Indexer(s)
+    indexer.index()
+    # what an index written before FTS5 looks like: a bm25/ folder beside the manifest, no FTS table, no keys
+    with sqlite3.connect(s.index_dir / "manifest.sqlite") as db:
+        for name in ("chunk_fts_insert", "chunk_fts_delete", "chunk_fts_update"):
+            db.execute(f"DROP TRIGGER {name}")
+        db.execute("DROP TABLE chunk_fts")
         db.execute("ALTER TABLE chunks DROP COLUMN keys")
-    old = Store(s).manifest
-    assert old.search_keys() == keys  # the column is added back and missing keys are computed from the text
-    hits = bm25.build(old, 5).retrieve("لافروف منظمة معاهدة الأمن الجماعي")
-    assert hits and hits[0].node.metadata["source"] == "003_311d5706b071db88.txt"
+    (s.index_dir / "bm25").mkdir()
+    (s.index_dir / "bm25" / "version.json").write_text('{"version": "old"}', encoding="utf-8")
+    (s.index_dir / "bm25.lock").touch()
+    report = Indexer(s, embedder=indexer.embedder).index()
+    assert report.chunks_embedded == 0 and report.repaired == [] and report.unchanged, report
+    assert not (s.index_dir / "bm25").exists() and not (s.index_dir / "bm25.lock").exists()
+    hits = HybridRetriever(s.replace(retrieval="bm25"), embedder=indexer.embedder).search("لافروف منظمة معاهدة", 3)
+    assert hits and hits[0].source == "003_311d5706b071db88.txt"

@@ -3,7 +3,9 @@
 Each case starts from a complete index of two articles, then changes one article and adds another so the run has
 work, and runs `python -m rag index --json` with RAG_FAULT_KILL_AT set: the process SIGKILLs itself at that point.
 The test checks the store is in the half-done state that point describes (so the kill landed where it says), then
-that queries work and a rerun without the variable repairs it, embedding only what is needed.
+that queries work and a rerun without the variable repairs it, embedding only what is needed. Most cases index one
+article per batch (RAG_INDEX_BATCH=1) to kill between the two files; one case kills inside a batch of both.
+The keyword index (FTS5) lives in the manifest and moves with it: it must match the manifest's chunks throughout.
 """
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ import subprocess
 
 import pytest
 
-from rag import bm25
 from rag.chunk import chunk_article
 from rag.ingest import read_article
 from rag.store import Store
@@ -81,11 +82,15 @@ def _chroma_ids(settings, source: str) -> list[str]:
     return sorted(store.collection().get(where={"source": source}, include=[])["ids"])
 
 
-def _version(folder) -> str | None:
+def _fts_matches_manifest(settings) -> None:
+    """The keyword index holds exactly the manifest's chunks: one entry each, and FTS5's own integrity check passes."""
+    db = sqlite3.connect(settings.index_dir / "manifest.sqlite")
     try:
-        return json.loads((folder / "version.json").read_text(encoding="utf-8"))["version"]
-    except OSError:
-        return None
+        assert db.execute("SELECT COUNT(*) FROM chunk_fts_docsize").fetchone()[0] == \
+            db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        db.execute("INSERT INTO chunk_fts(chunk_fts, rank) VALUES ('integrity-check', 1)")
+    finally:
+        db.close()
 
 
 def _n_chunks(settings, source: str) -> int:
@@ -98,7 +103,7 @@ def _prepare(tmp_path, baseline):
     shutil.copytree(baseline / "store", tmp_path / "store")
     settings = make_settings(tmp_path, tmp_path / "corpus")
     old_version = _manifest(settings, "SELECT value FROM meta WHERE key='version'")[0][0]
-    assert _version(settings.index_dir / "bm25") == old_version  # a BM25 index of the first run exists
+    _fts_matches_manifest(settings)
     old_sha = dict(_manifest(settings, "SELECT source, sha256 FROM files"))
     changed = settings.corpus_dir / CHANGED
     changed.write_text(changed.read_text(encoding="utf-8") + ADDED_PARAGRAPH, encoding="utf-8")
@@ -106,9 +111,9 @@ def _prepare(tmp_path, baseline):
     return settings, old_sha, old_version
 
 
-def _killed_run(settings, point: str) -> None:
+def _killed_run(settings, point: str, batch: int = 1) -> None:
     r = _rag("index", "--json", "--corpus", str(settings.corpus_dir), "--store", str(settings.index_dir),
-             env=cli_env(RAG_FAULT_KILL_AT=point))
+             env=cli_env(RAG_FAULT_KILL_AT=point, RAG_INDEX_BATCH=str(batch)))
     assert r.returncode == -signal.SIGKILL, (r.returncode, r.stdout, r.stderr[-2000:])
     assert r.stdout == ""  # died before printing a report
 
@@ -140,13 +145,10 @@ def _search(settings, embedder, question: str, mode: str = "hybrid") -> list[str
 
 
 def _check_repaired(settings, embedder) -> None:
-    """The index is exactly the corpus, BM25 loads at the manifest's version, and queries find old and new text."""
+    """The index is exactly the corpus, the keyword index matches the manifest, queries find old and new text."""
     _fresh_chroma()
     check_complete(settings)
-    version = _manifest(settings, "SELECT value FROM meta WHERE key='version'")[0][0]
-    retriever, ok = bm25.load(settings.index_dir / "bm25", version, settings.candidates)
-    assert ok and retriever is not None
-    assert not (settings.index_dir / "bm25.tmp").exists()
+    _fts_matches_manifest(settings)
     for mode in ("hybrid", "bm25", "dense"):
         assert _search(settings, embedder, NEW_Q, mode)[0] == NEW, mode
     assert _search(settings, embedder, "ماذا قال لافروف عن منظمة معاهدة الأمن الجماعي؟")[0] == LAVROV
@@ -204,32 +206,56 @@ def test_kill_after_deleting_old_vectors(tmp_path, baseline, embedder):
     _check_repaired(settings, embedder)
 
 
-# ------------------------------------------------------------------ during BM25 persistence (a previous BM25 exists)
+# ------------------------------------------------------------------ inside the manifest + keyword-index transaction
 
-@pytest.mark.parametrize("point", ["bm25.tmp_written", "bm25.mid_swap", "bm25.swapped"])
-def test_kill_during_bm25_save(tmp_path, baseline, embedder, point):
-    settings, _, old_version = _prepare(tmp_path, baseline)
-    _killed_run(settings, point)
-    root = settings.index_dir
-    new_version = _manifest(settings, "SELECT value FROM meta WHERE key='version'")[0][0]
-    assert new_version != old_version  # the vectors and manifest were complete before the kill
-    _fresh_chroma()
-    check_complete(settings)
-    # the BM25 folders are in the state the point describes
-    if point == "bm25.tmp_written":
-        assert _version(root / "bm25") == old_version and _version(root / "bm25.tmp") == new_version
-    elif point == "bm25.mid_swap":
-        assert not (root / "bm25").exists()
-        assert _version(root / "bm25.old") == old_version and _version(root / "bm25.tmp") == new_version
-    else:
-        assert _version(root / "bm25") == new_version and _version(root / "bm25.old") == old_version
-
-    # The next reader works without an index run: a stale or missing BM25 is rebuilt from the manifest.
-    assert _retrieve(settings, NEW_Q, "--retrieval", "bm25")[0]["source"] == NEW
-    assert _search(settings, embedder, NEW_Q)[0] == NEW
-    assert _version(root / "bm25") == new_version
+def test_kill_before_the_manifest_commit_rolls_back_rows_and_keyword_index_together(tmp_path, baseline, embedder):
+    settings, old_sha, old_version = _prepare(tmp_path, baseline)
+    _killed_run(settings, "manifest.before_commit:1")
+    # Rows and keyword index of the changed file were written but not committed: both roll back, together.
+    assert dict(_manifest(settings, "SELECT source, sha256 FROM files")) == old_sha
+    assert _manifest(settings, "SELECT value FROM meta WHERE key='version'")[0][0] == old_version
+    _fts_matches_manifest(settings)
+    assert _manifest(settings, """SELECT COUNT(*) FROM chunk_fts WHERE chunk_fts MATCH '"مخدرات"'""")[0][0] == 0
+    assert _retrieve(settings, "ماذا قال لافروف عن منظمة معاهدة الأمن الجماعي؟", "--retrieval", "bm25")[0]["source"] \
+        == LAVROV
 
     report = _rerun(settings)
-    assert report["chunks_embedded"] == 0 and report["repaired"] == [], report
-    assert report["unchanged"] == 3 and report["total_articles"] == 3, report
+    assert report["files"]["updated"] == [CHANGED] and report["files"]["added"] == [NEW], report
+    assert report["chunks_embedded"] == _n_chunks(settings, CHANGED) + _n_chunks(settings, NEW), report
+    _check_repaired(settings, embedder)
+
+
+def test_kill_inside_a_batch_of_two_files(tmp_path, baseline, embedder):
+    settings, old_sha, _ = _prepare(tmp_path, baseline)
+    _killed_run(settings, "indexer.after_vectors:1", batch=128)
+    # Both files' vectors are in Chroma (one batch), the manifest has neither: old hash for one, nothing for the other.
+    assert dict(_manifest(settings, "SELECT source, sha256 FROM files")) == old_sha
+    assert len(_chroma_ids(settings, NEW)) == _n_chunks(settings, NEW)
+    _fts_matches_manifest(settings)
+
+    report = _rerun(settings)
+    assert report["files"]["updated"] == [CHANGED] and report["files"]["added"] == [NEW], report
+    assert report["chunks_embedded"] == _n_chunks(settings, CHANGED) + _n_chunks(settings, NEW), report
+    _check_repaired(settings, embedder)
+
+
+def test_kill_during_the_upgrade_of_an_old_manifest(tmp_path, baseline, embedder):
+    """An index written before FTS5: the upgrade (keys, FTS5 table, triggers, rebuild) is one transaction too."""
+    settings, _, _ = _prepare(tmp_path, baseline)
+    db = sqlite3.connect(settings.index_dir / "manifest.sqlite")
+    with db:
+        for name in ("chunk_fts_insert", "chunk_fts_delete", "chunk_fts_update"):
+            db.execute(f"DROP TRIGGER {name}")
+        db.execute("DROP TABLE chunk_fts")
+        db.execute("UPDATE chunks SET keys = NULL")
+    db.close()
+    (settings.index_dir / "bm25").mkdir()
+    _killed_run(settings, "manifest.fts_upgrade")
+    assert not _manifest(settings, "SELECT name FROM sqlite_master WHERE name LIKE 'chunk_fts%'")
+    assert _manifest(settings, "SELECT COUNT(*) FROM chunks WHERE keys IS NOT NULL")[0][0] == 0
+
+    report = _rerun(settings)
+    assert report["files"]["updated"] == [CHANGED] and report["files"]["added"] == [NEW], report
+    assert report["chunks_embedded"] == _n_chunks(settings, CHANGED) + _n_chunks(settings, NEW), report
+    assert not (settings.index_dir / "bm25").exists()
     _check_repaired(settings, embedder)
