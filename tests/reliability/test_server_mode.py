@@ -92,3 +92,82 @@ def test_server_index_retrieve_die_restart(tmp_path):
     finally:
         _stop(server)
         log.close()
+
+
+NEW = "005_oman_turtles.txt"
+NEW_TEXT = """سلاحف البحر الخضراء تعود إلى شاطئ رأس الجنز في سلطنة عمان
+
+مسقط - 3 مارس 2025
+
+سجلت محمية رأس الجنز في سلطنة عمان هذا الموسم وصول 6200 سلحفاة خضراء إلى الشاطئ لوضع بيضها.
+وقال مدير المحمية إن عدد أعشاش السلاحف الخضراء ارتفع بنسبة 12 في المئة مقارنة بالموسم الماضي.
+"""
+NEW_Q = "كم سلحفاة خضراء وصلت إلى شاطئ رأس الجنز في سلطنة عمان؟"
+
+
+def _serve(common, port, log):
+    proc = subprocess.Popen([PY, "-m", "rag", "serve", *common, "--port", str(port), "--engine", "extractive"],
+                            env=cli_env(), stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"rag serve exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise AssertionError("rag serve did not answer within 180 s")
+
+
+def _ask(port, question):
+    """(answer text, cited sources) from one serving process through its `ask` API."""
+    from gradio_client import Client
+
+    chat, sources = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(question, [], api_name="/ask")[:2]
+    content = chat[-1]["content"]
+    text = content if isinstance(content, str) else " ".join(part.get("text", "") for part in content)
+    return text, sources
+
+
+def test_two_serving_processes_share_one_chroma_server_and_see_each_others_index_runs(tmp_path):
+    """Many users: two `rag serve` processes on one `chroma run` server, one corpus and one index folder (manifest +
+    FTS5 keyword index). Index runs from a third process (`rag index`, also `--rebuild`) are seen by both at once."""
+    corpus = copy_corpus(tmp_path / "corpus", SMALL)
+    store, data = tmp_path / "store", tmp_path / "chroma-data"
+    port = _free_port()
+    common = ["--corpus", str(corpus), "--store", str(store), "--chroma-url", f"http://127.0.0.1:{port}"]
+    log = open(tmp_path / "servers.log", "wb")
+    server = _start(data, port, log)
+    serving = []
+    try:
+        r = _rag("index", "--json", *common, timeout=300)
+        assert r.returncode == 0, r.stderr
+        ports = [_free_port(), _free_port()]
+        serving = [_serve(common, p, log) for p in ports]
+        first = [_ask(p, QUESTION) for p in ports]
+        assert first[0] == first[1] and LAVROV in first[0][1], first
+        assert NEW not in _ask(ports[0], NEW_Q)[1]
+
+        (corpus / NEW).write_text(NEW_TEXT, encoding="utf-8")
+        r = _rag("index", "--json", *common, timeout=300)
+        assert r.returncode == 0 and json.loads(r.stdout)["files"]["added"] == [NEW], r.stderr
+        after = [_ask(p, NEW_Q) for p in ports]  # no restart: both see the new article (vectors and keywords)
+        assert after[0] == after[1] and NEW in after[0][1] and "6200" in after[0][0], after
+        r = _rag("retrieve", NEW_Q, "--json", "--retrieval", "bm25", *common)
+        assert r.returncode == 0 and json.loads(r.stdout)[0]["source"] == NEW, r.stderr
+
+        (corpus / NEW).unlink()
+        r = _rag("index", "--json", "--rebuild", *common, timeout=300)  # new collection, new manifest file
+        assert r.returncode == 0, r.stderr
+        rebuilt = [_ask(p, QUESTION) for p in ports]
+        assert rebuilt[0] == rebuilt[1] == first[0], rebuilt
+        gone = [_ask(p, NEW_Q) for p in ports]
+        assert gone[0] == gone[1] and NEW not in gone[0][1], gone
+    finally:
+        for proc in serving:
+            _stop(proc)
+        _stop(server)
+        log.close()
