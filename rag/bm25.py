@@ -52,3 +52,35 @@ class KeywordRetriever(BaseRetriever):
         rows = self.manifest.db.execute(_SQL.format(where=where), (*params, k)).fetchall()
         return [NodeWithScore(node=TextNode(id_=cid, text=keys or "", metadata={"source": source}), score=score)
                 for cid, source, keys, score in rows if score > 0]
+
+
+# ---------------------------------------------------------------- used by ranking and features
+
+def search(retriever: KeywordRetriever | None, keys: str, k: int,
+           exclude: Collection[str] | None = None) -> list[tuple[TextNode, float]]:
+    """(node, BM25 > 0) for normalised `keys`, best first; chunks of `exclude` files are never ranked (NoMIRACL sets
+    are measured this way without reindexing)."""
+    if retriever is None:
+        return []
+    sources = None
+    if exclude:
+        sources = [s for s in retriever.manifest.files() if s not in exclude]
+    return [(h.node, float(h.score)) for h in retriever.search(keys, k, sources)]
+
+
+def idf(retriever: KeywordRetriever):
+    """term -> BM25 idf over the indexed chunks, document frequencies from FTS5's vocabulary (a TEMP fts5vocab table:
+    nothing is written to the manifest). Looked up per call: the index changes in place."""
+    from .features import idf_from_counts
+
+    db = retriever.manifest.db
+    db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_vocab USING fts5vocab(main, chunk_fts, 'row')")
+    n_docs = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+    cache: dict[str, int] = {}
+
+    def lookup(term: str) -> float:
+        if term not in cache:
+            row = db.execute("SELECT doc FROM temp.chunk_vocab WHERE term = ?", (term,)).fetchone()
+            cache[term] = row[0] if row else 0
+        return idf_from_counts(cache, n_docs)(term)
+    return lookup

@@ -1,17 +1,20 @@
-"""Dense (Chroma), keyword (BM25) and language-aware reciprocal-rank fusion of the two, as llama-index retrievers."""
+"""Ranking: dense (Chroma) and keyword (BM25) candidates, pseudo-relevance feedback for English questions, fusion,
+and a trained second-stage reranker; all as llama-index retrievers over one analysed question."""
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
+import numpy as np
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from . import bm25
-from .arabic import detect_language
+from . import bm25, features
+from .arabic import tokens
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import StoreUnavailableError
@@ -19,22 +22,49 @@ from .store import Store
 
 log = logging.getLogger(__name__)
 SNIPPET_CHARS = 240
+PRF_PASSAGES = 3    # top dense passages whose Arabic words feed the keyword search of an English question
+PRF_TERMS = 12      # that many salient terms (highest tf x idf)
 
 
 @dataclass(frozen=True)
 class Hit:
     source: str
     chunk_id: str
-    score: float      # fused score, 1.0 = ranked first by every retriever used
-    dense: float      # cosine similarity of question and chunk (0 when only keywords found it)
+    score: float      # final ranking score: the reranker's probability, else the fused score
+    dense: float      # cosine similarity of question and chunk
     snippet: str
     title: str
     date: str
     text: str
+    keyword: float = 0.0  # BM25 score relative to the question's best (0 when keywords did not find it)
+    rank: int = 0         # 1-based position in the final order
 
     def to_dict(self) -> dict:
         return {"source": self.source, "chunk_id": self.chunk_id, "score": round(self.score, 4),
                 "snippet": self.snippet, "title": self.title, "date": self.date}
+
+
+@dataclass
+class Candidate:
+    """One chunk found by at least one retriever, with every retriever's view of it."""
+    node: TextNode
+    dense: float = 0.0                 # cosine (filled in for keyword-only hits too)
+    dense_rank: int | None = None      # 0-based rank in the dense list
+    keyword: float = 0.0               # raw BM25
+    keyword_rank: int | None = None
+    prf: float = 0.0                   # BM25 of the pseudo-relevance-feedback query (English questions)
+    prf_rank: int | None = None
+    fused: float = 0.0
+    score: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def chunk_id(self) -> str:
+        return self.node.node_id
+
+    @property
+    def source(self) -> str:
+        return self.node.metadata.get("source") or self.node.node_id.rsplit("#", 1)[0]
 
 
 class DenseRetriever(BaseRetriever):
@@ -45,11 +75,15 @@ class DenseRetriever(BaseRetriever):
         self.store, self.embedder, self.top_k = store, embedder, top_k
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        collection = self.store.collection(self.embedder)
         vector = query_bundle.embedding or self.embedder.query(query_bundle.query_str).tolist()
+        return self.search(vector, self.top_k)
+
+    def search(self, vector, k: int, where: dict | None = None) -> list[NodeWithScore]:
+        collection = self.store.collection(self.embedder)
         try:
             result = ChromaVectorStore.from_collection(collection).query(
-                VectorStoreQuery(query_embedding=vector, similarity_top_k=self.top_k))
+                VectorStoreQuery(query_embedding=list(map(float, vector)), similarity_top_k=k),
+                **({"where": where} if where else {}))
         except Exception as exc:
             if self.store.server_mode:
                 raise StoreUnavailableError(f"the Chroma server at {self.store.settings.chroma_url} did not answer "
@@ -59,9 +93,16 @@ class DenseRetriever(BaseRetriever):
         return [NodeWithScore(node=n, score=1.0 + math.log(max(s, 1e-12)))
                 for n, s in zip(result.nodes, result.similarities or [])]
 
+    def cosines(self, ids: list[str], vector: np.ndarray) -> dict[str, float]:
+        """Cosine of the question with chunks the dense search did not return (their stored vectors)."""
+        if not ids:
+            return {}
+        got = self.store.collection(self.embedder).get(ids=ids, include=["embeddings"])
+        return {cid: float(np.dot(np.asarray(e, float), vector)) for cid, e in zip(got["ids"], got["embeddings"])}
+
 
 class HybridRetriever(BaseRetriever):
-    """Weighted reciprocal rank fusion of dense and BM25; BM25 weighs less for English questions over Arabic text."""
+    """Dense + BM25 (+ PRF for English questions) → fusion → trained reranker; one question embedding for all."""
 
     def __init__(self, settings: Settings, store: Store | None = None, embedder: Embedder | None = None) -> None:
         super().__init__()
@@ -70,6 +111,8 @@ class HybridRetriever(BaseRetriever):
         self.embedder = embedder or make_embedder(settings)
         self.dense = DenseRetriever(self.store, self.embedder, settings.candidates)
         self._bm25 = None
+        self._bm25_version = None
+        self._reranker = None
 
     def keyword(self) -> bm25.KeywordRetriever:
         """The FTS5 keyword index in the manifest: queried live, so another process's index run is seen at once."""
@@ -77,52 +120,116 @@ class HybridRetriever(BaseRetriever):
             self._bm25 = bm25.KeywordRetriever(self.store.manifest, self.settings.candidates)
         return self._bm25
 
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        s = self.settings
-        lang = detect_language(query_bundle.query_str)
-        ranked: list[tuple[float, list[NodeWithScore]]] = []
-        dense_hits: list[NodeWithScore] = []
+    def analyse(self, question: str) -> features.Question:
+        """The question's type, stems with corpus idf, and its embedding: computed once, used by every stage."""
+        keyword = self.keyword() if self.settings.retrieval != "dense" else None
+        idf = bm25.idf(keyword) if keyword is not None else None
+        return features.analyse(question, self.embedder.query(question), idf)
+
+    def gather(self, q: features.Question, exclude: set[str] | None = None) -> list[Candidate]:
+        """Every retriever's candidates for `q`, merged by chunk; `exclude` drops files (as if they were not indexed)."""
+        s, depth = self.settings, self.settings.candidates
+        found: dict[str, Candidate] = {}
         if s.retrieval in ("hybrid", "dense"):
-            dense_hits = self.dense.retrieve(query_bundle)
-            ranked.append((s.dense_weight, dense_hits))
-        if s.retrieval in ("hybrid", "bm25"):
-            keyword = self.keyword()
-            weight = s.bm25_weight_ar if lang == "ar" else s.bm25_weight_en
-            if keyword is not None and weight > 0:
-                ranked.append((weight, keyword.retrieve(query_bundle)))
-        total = sum(w for w, _ in ranked) or 1.0
-        fused: dict[str, float] = {}
-        nodes: dict[str, TextNode] = {}
-        for weight, hits in ranked:
-            for rank, hit in enumerate(hits):
-                fused[hit.node.node_id] = fused.get(hit.node.node_id, 0.0) + weight / (s.rrf_k + rank + 1)
-                nodes.setdefault(hit.node.node_id, hit.node)
-        dense_score = {h.node.node_id: h.score for h in dense_hits}
-        order = sorted(fused, key=lambda cid: (-fused[cid], cid))
-        texts = self.store.manifest.texts([cid for cid in order if cid not in dense_score])
-        out = []
-        for cid in order:
-            node = nodes[cid]
-            if cid not in dense_score:  # BM25 nodes carry normalised tokens; show the real text
-                node = TextNode(id_=cid, text=texts.get(cid, ""), metadata=dict(node.metadata))
-            node.metadata["dense"] = dense_score.get(cid, 0.0)
-            out.append(NodeWithScore(node=node, score=fused[cid] * (s.rrf_k + 1) / total))
+            where = {"source": {"$nin": sorted(exclude)}} if exclude else None
+            for rank, hit in enumerate(self.dense.search(q.vector, depth, where)):
+                found[hit.node.node_id] = Candidate(hit.node, dense=hit.score, dense_rank=rank)
+        keyword = self.keyword() if s.retrieval in ("hybrid", "bm25") else None
+        if keyword is not None:
+            for rank, (node, score) in enumerate(bm25.search(keyword, " ".join(tokens(q.text)), depth, exclude)):
+                c = found.setdefault(node.node_id, Candidate(node))
+                c.keyword, c.keyword_rank = score, rank
+            if q.lang == "en" and s.prf and s.retrieval == "hybrid":
+                terms = self._prf_terms(q, [c for c in found.values() if c.dense_rank is not None], keyword)
+                for rank, (node, score) in enumerate(bm25.search(keyword, " ".join(terms), depth, exclude)):
+                    c = found.setdefault(node.node_id, Candidate(node))
+                    c.prf, c.prf_rank = score, rank
+        missing = [cid for cid, c in found.items() if c.dense_rank is None]
+        if missing:
+            texts = self.store.manifest.texts(missing)  # keyword nodes carry normalised keys; show the real text
+            for cid in missing:
+                c = found[cid]
+                c.node = TextNode(id_=cid, text=texts.get(cid, ""), metadata=dict(c.node.metadata))
+            if q.vector is not None and s.retrieval != "bm25":
+                for cid, cos in self.dense.cosines(missing, q.vector).items():
+                    found[cid].dense = cos
+        return list(found.values())
+
+    def _prf_terms(self, q: features.Question, dense: list[Candidate], keyword) -> list[str]:
+        """Salient words of the best dense passages (tf x idf): the Arabic words an English question could not give."""
+        top = sorted(dense, key=lambda c: c.dense_rank)[:PRF_PASSAGES]
+        tf = Counter(t for c in top for t in tokens(c.node.get_content()))
+        idf = bm25.idf(keyword)
+        ranked = sorted(tf, key=lambda t: -tf[t] * idf(t))
+        return [t for t in ranked if len(t) > 2][:PRF_TERMS] + [t for t in tokens(q.text) if t.isdigit()]
+
+    def fuse(self, q: features.Question, cands: list[Candidate]) -> list[Candidate]:
+        """Weighted reciprocal rank fusion of the lists, weights per question language; best first."""
+        s = self.settings
+        weights = {"dense": s.dense_weight,
+                   "keyword": s.bm25_weight_ar if q.lang == "ar" else s.bm25_weight_en,
+                   "prf": s.prf_weight if q.lang == "en" else 0.0}
+        if s.retrieval == "dense":
+            weights["keyword"] = weights["prf"] = 0.0
+        if s.retrieval == "bm25":
+            weights = {"dense": 0.0, "keyword": 1.0, "prf": 0.0}
+        total = sum(weights.values()) or 1.0
+        for c in cands:
+            ranks = {"dense": c.dense_rank, "keyword": c.keyword_rank, "prf": c.prf_rank}
+            c.fused = sum(w / (s.rrf_k + ranks[name] + 1) for name, w in weights.items()
+                          if w and ranks[name] is not None) * (s.rrf_k + 1) / total
+            c.score = c.fused
+        return sorted(cands, key=lambda c: (-c.fused, c.chunk_id))
+
+    def reranker(self):
+        if self._reranker is None:
+            from .rerank import Reranker
+            self._reranker = Reranker(self.settings)
+        return self._reranker
+
+    def rank(self, question: str, exclude: set[str] | None = None) -> tuple[features.Question, list[Candidate]]:
+        """The analysed question and its candidates in final order (fused, then reranked when enabled)."""
+        q = self.analyse(question)
+        cands = self.fuse(q, self.gather(q, exclude))
+        if self.settings.rerank and self.settings.retrieval == "hybrid" and cands:
+            cands = self.reranker().rerank(q, cands)
+        return q, cands
+
+    def stages(self, question: str) -> dict[str, list[str]]:
+        """Files, best first, after each stage (dense, bm25, fused, reranked), from one set of candidates."""
+        q = self.analyse(question)
+        cands = self.gather(q)
+        files = lambda order: list(dict.fromkeys(c.source for c in order))  # noqa: E731
+        out = {"dense": files(sorted((c for c in cands if c.dense_rank is not None), key=lambda c: c.dense_rank)),
+               "bm25": files(sorted((c for c in cands if c.keyword_rank is not None), key=lambda c: c.keyword_rank))}
+        fused = self.fuse(q, cands)
+        out["fused"] = files(fused)
+        if self.settings.rerank and self.settings.retrieval == "hybrid" and fused:
+            out["reranked"] = files(self.reranker().rerank(q, list(fused)))
         return out
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        _, cands = self.rank(query_bundle.query_str)
+        for c in cands:
+            c.node.metadata["dense"] = c.dense
+        return [NodeWithScore(node=c.node, score=c.score) for c in cands]
 
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         """The top `k` chunks as Hits, best first."""
-        k = k or self.settings.top_k
-        results = self.retrieve(QueryBundle(query_str=question))[:k]
-        sources = [r.node.metadata.get("source") or r.node.node_id.rsplit("#", 1)[0] for r in results]
-        files = self.store.manifest.titles(sources)  # only the hits' files: reading every row cost 6 ms at 5,000 files
-        hits = []
-        for r, source in zip(results, sources):
-            cid = r.node.node_id
-            title, date = files.get(source, ("", ""))
-            text = r.node.get_content()
-            hits.append(Hit(source=source, chunk_id=cid, score=r.score or 0.0, dense=r.node.metadata.get("dense", 0.0),
-                            snippet=_snippet(text), title=title, date=date, text=text))
-        return hits
+        return self.hits(self.rank(question)[1], k)
+
+    def hits(self, cands: list[Candidate], k: int | None = None) -> list[Hit]:
+        top_keyword = max((c.keyword for c in cands), default=0.0) or 1.0  # over all candidates, as in training
+        cands = cands[: k or self.settings.top_k]
+        files = self.store.manifest.titles([c.source for c in cands])  # only the hits' files, not every row
+        out = []
+        for rank, c in enumerate(cands, start=1):
+            title, date = files.get(c.source, ("", ""))
+            text = c.node.get_content()
+            out.append(Hit(source=c.source, chunk_id=c.chunk_id, score=c.score, dense=c.dense,
+                           snippet=_snippet(text), title=title, date=date, text=text,
+                           keyword=c.keyword / top_keyword, rank=rank))
+        return out
 
 
 def _snippet(text: str) -> str:

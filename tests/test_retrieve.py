@@ -49,3 +49,27 @@ def test_diacritised_query_finds_the_same_article_by_keywords(indexed):
     plain = [h.chunk_id for h in retriever.search("زامير كابولوف", 3)]
     marked = [h.chunk_id for h in retriever.search("زَامِير كابُولـــوف", 3)]
     assert plain and plain == marked
+
+
+@pytest.mark.slow
+def test_excluded_files_are_never_ranked_by_any_retriever(indexed):
+    """NoMIRACL-style removal without reindexing: the Chroma `where` and the keyword mask both drop the files."""
+    retriever = HybridRetriever(indexed)
+    for question in ("من هو مبعوث الكرملين إلى أفغانستان؟", "Who is the Kremlin envoy to Afghanistan?"):
+        q = retriever.analyse(question)
+        everything = {c.source for c in retriever.gather(q)}
+        assert "000_203a56a6419ab15d.txt" in everything
+        kept = retriever.gather(q, exclude={"000_203a56a6419ab15d.txt"})
+        assert kept and "000_203a56a6419ab15d.txt" not in {c.source for c in kept}
+
+
+@pytest.mark.slow
+def test_english_questions_get_keyword_evidence_through_feedback(indexed):
+    """An English question shares no words with Arabic text; its feedback query (Arabic words of the top dense
+    passages) gives the keyword side something to rank, and every candidate has its cosine."""
+    retriever = HybridRetriever(indexed)
+    q = retriever.analyse("Which air base did the Afghan defence ministry take over after American troops left?")
+    cands = retriever.gather(q)
+    assert any(c.prf_rank is not None for c in cands)
+    assert all(c.dense > 0 for c in cands)
+    assert retriever.fuse(q, cands)[0].fused > 0
