@@ -10,14 +10,16 @@ from typing import Iterator, Protocol
 
 import numpy as np
 
-from . import prompts
-from .arabic import normalize, tokens
+from . import features, prompts
+from .arabic import normalize
 from .chunk import split_sentences
-from .cite import Citation, CitationBuilder, overlap
+from .cite import Citation, CitationBuilder
 from .config import Settings
 from .embed import Embedder
 from .errors import ModelError
 from .retrieve import Hit
+from .model import load
+from .select import Scored, Selection, Selector, short_answer
 
 log = logging.getLogger(__name__)
 
@@ -32,25 +34,32 @@ class Answer:
     notice: str = ""                                  # e.g. why an LLM answer fell back to extractive
     dropped: list[str] = field(default_factory=list)  # model sentences no passage supported
     question: str = ""                                # the standalone question that was searched
+    short_answer: str = ""                            # the answer phrase, verbatim inside the first quote, or ""
+    answerable: float | None = None                   # the refusal gate's probability that the passages answer
 
     def to_dict(self) -> dict:
         return {"answer": self.answer, "language": self.language, "refused": self.refused,
                 "citations": [c.to_dict() for c in self.citations], "engine": self.engine, "notice": self.notice,
-                "unsupported_sentences": self.dropped, "standalone_question": self.question}
+                "unsupported_sentences": self.dropped, "standalone_question": self.question,
+                "short_answer": self.short_answer,
+                "answerable": None if self.answerable is None else round(self.answerable, 4)}
 
 
 class Engine(Protocol):
     name: str
 
-    def stream(self, question: str, hits: list[Hit], language: str) -> Iterator[str | Answer]: ...
+    def stream(self, question: str, hits: list[Hit], language: str, q: features.Question | None = None,
+               selection: Selection | None = None) -> Iterator[str | Answer]: ...
 
 
-def refusal(language: str, question: str = "", engine: str = "", notice: str = "") -> Answer:
-    return Answer(prompts.template(f"refusal.{language}"), language, True, [], engine, notice, [], question)
+def refusal(language: str, question: str = "", engine: str = "", notice: str = "",
+            answerable: float | None = None) -> Answer:
+    return Answer(prompts.template(f"refusal.{language}"), language, True, [], engine, notice, [], question,
+                  answerable=answerable)
 
 
 class ExtractiveEngine:
-    """Quotes the retrieved sentences that best answer the question (embedding similarity + keyword overlap)."""
+    """Quotes the sentences the trained selector scores highest, when the refusal gate says the passages answer."""
 
     name = "extractive"
 
@@ -58,6 +67,7 @@ class ExtractiveEngine:
         self.settings, self.embedder = settings, embedder
         self._cache: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
+        self._selector = None
 
     def _vectors(self, sentences: list[str]) -> np.ndarray:
         with self._lock:
@@ -67,58 +77,69 @@ class ExtractiveEngine:
                     self._cache[s] = v
                 if len(self._cache) > 20000:  # bounded: a long-running server must not grow without limit
                     self._cache.clear()
+                    for s, v in zip(todo, self.embedder.passages(todo)):
+                        self._cache[s] = v
             return np.vstack([self._cache[s] for s in sentences])
 
-    def rank(self, question: str, hits: list[Hit]) -> list[tuple[float, str, int]]:
-        """(score, sentence, hit index) for every sentence of the passages, best first."""
-        cands = [(s, i) for i, h in enumerate(hits) for s in split_sentences(h.text) if len(tokens(s)) >= 3]
-        if not cands:
-            return []
-        q = self.embedder.query(question)
-        cos = self._vectors([s for s, _ in cands]) @ q
-        ar = bool(tokens(question)) and any("\u0600" <= ch <= "\u06ff" for ch in question)
-        scored = []
-        for (s, i), c in zip(cands, cos):
-            kw = overlap(question, s) if ar else 0.0
-            # Passage rank breaks near-ties: the fused retrieval already weighed the whole chunk.
-            scored.append((float(c) + 0.35 * kw - 0.01 * i, s, i))
-        return sorted(scored, key=lambda t: -t[0])
+    def select(self, q: features.Question, hits: list[Hit]) -> Selection:
+        """The selector's sentences of the best `extract_passages` passages and the gate's probability."""
+        if self._selector is None:
+            self._selector = Selector(self._vectors, self.settings.models_dir)
+        if q.vector is None:
+            q = dataclasses.replace(q, vector=self.embedder.query(q.text))
+        return self._selector.select(q, hits[: self.settings.extract_passages])
 
-    def stream(self, question: str, hits: list[Hit], language: str) -> Iterator[str | Answer]:
-        ranked = self.rank(question, hits[: self.settings.extract_passages])
-        floor = self.settings.extract_floor_ar if language == "ar" else self.settings.extract_floor_en
-        if not ranked or ranked[0][0] < floor:
-            yield refusal(language, question, self.name)
+    def answerable(self, selection: Selection, language: str) -> bool:
+        threshold = self.settings.gate_threshold_ar if language == "ar" else self.settings.gate_threshold_en
+        if threshold < 0:  # the threshold shipped with the gate (eval/train_selector.py)
+            threshold = load("gate", self.settings.models_dir or None).meta["thresholds"][language]
+        return bool(selection.sentences) and selection.answerable >= threshold
+
+    def quotes(self, selection: Selection) -> list[Scored]:
+        """The best sentence, and the next ones scoring at least `quote_ratio` of it (at most `extract_sentences`)."""
+        best = selection.sentences[0].prob
+        return [s for s in selection.sentences[: self.settings.extract_sentences]
+                if s.prob >= self.settings.quote_ratio * best]
+
+    def stream(self, question: str, hits: list[Hit], language: str, q: features.Question | None = None,
+               selection: Selection | None = None) -> Iterator[str | Answer]:
+        q = q or features.analyse(question, self.embedder.query(question))
+        selection = selection or self.select(q, hits)
+        if not self.answerable(selection, language):
+            yield refusal(language, question, self.name, answerable=selection.answerable)
             return
-        best = ranked[0][0]
-        chosen = [r for r in ranked if r[0] >= best - 0.04][: self.settings.extract_sentences]
-        order = {}
-        for _, _, i in chosen:
-            order.setdefault(i, len(order) + 1)
+        chosen = self.quotes(selection)
+        order: dict[int, int] = {}
+        for s in chosen:
+            order.setdefault(s.hit, len(order) + 1)
         lines = []
-        for _, s, i in chosen:
-            quote = f"«{s}»" if language == "en" else s
-            lines.append(f"- {quote} [{order[i]}]" + (f" ({hits[i].date})" if is_full_date(hits[i].date) else ""))
+        for s in chosen:
+            quote = f"«{s.sentence}»" if language == "en" else s.sentence
+            date = hits[s.hit].date
+            lines.append(f"- {quote} [{order[s.hit]}]" + (f" ({date})" if is_full_date(date) else ""))
         text = prompts.render(f"extractive.{language}", quotes="\n".join(lines))
         latest = most_recent([(order[i], hits[i].date) for i in order])
         if latest:
             text += "\n" + prompts.render(f"recency.{language}", n=latest[0], date=latest[1])
-        citations = [Citation(n, hits[i].source, hits[i].chunk_id, next(s for _, s, j in chosen if j == i),
+        citations = [Citation(n, hits[i].source, hits[i].chunk_id, next(s.sentence for s in chosen if s.hit == i),
                               hits[i].score, hits[i].title, hits[i].date, hits[i].text) for i, n in order.items()]
+        short = short_answer(q, chosen[0].sentence)
         yield text
-        yield Answer(text, language, False, citations, self.name, question=question)
+        yield Answer(text, language, False, citations, self.name, question=question, short_answer=short,
+                     answerable=selection.answerable)
 
-    def focus(self, question: str, hits: list[Hit], budget: int) -> list[Hit]:
-        """The hits cut down to their best sentences (original order, at most `budget` characters in all)."""
-        ranked = self.rank(question, hits)
+    def focus(self, question: str, hits: list[Hit], budget: int, selection: Selection | None = None) -> list[Hit]:
+        """The hits cut down to their best sentences by the selector (original order, at most `budget` characters)."""
+        if selection is None:
+            selection = self.select(features.analyse(question, self.embedder.query(question)), hits)
         keep: dict[int, set[str]] = {}
         used = 0
-        for _, sentence, i in ranked:
-            if used and used + len(sentence) > budget:
+        for s in selection.sentences:
+            if used and used + len(s.sentence) > budget:
                 break
-            keep.setdefault(i, set()).add(sentence)
-            used += len(sentence)
-        return [dataclasses.replace(h, text=" … ".join(s for s in split_sentences(h.text) if s in keep[i]))
+            keep.setdefault(s.hit, set()).add(s.sentence)
+            used += len(s.sentence)
+        return [dataclasses.replace(h, text=" … ".join(x for x in split_sentences(h.text) if x in keep[i]))
                 for i, h in enumerate(hits) if i in keep]
 
 
@@ -161,13 +182,17 @@ class LLMEngine:
         except Exception as exc:
             raise ModelError(f"the {self.name} model failed: {type(exc).__name__}: {exc}") from exc
 
-    def stream(self, question: str, hits: list[Hit], language: str) -> Iterator[str | Answer]:
+    def stream(self, question: str, hits: list[Hit], language: str, q: features.Question | None = None,
+               selection: Selection | None = None) -> Iterator[str | Answer]:
         from llama_index.core.llms import ChatMessage
 
         hits = hits[: self.settings.llm_context_chunks]
         shown = hits
         if self._focus is not None and sum(len(h.text) for h in hits) > self.settings.llm_context_chars:
-            shown = self._focus.focus(question, hits, self.settings.llm_context_chars)
+            # the selector's best sentences are the context (the same ones the extractive engine would quote)
+            if selection is not None and len({s.hit for s in selection.sentences}) > len(hits):
+                selection = None
+            shown = self._focus.focus(question, hits, self.settings.llm_context_chars, selection)
         messages = [ChatMessage(role="system", content=prompts.template("system")),
                     ChatMessage(role="user", content=self.prompt(question, shown, language))]
         parts = []

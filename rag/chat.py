@@ -106,15 +106,19 @@ class Assistant:
         question = check_question(question, self.settings.max_question_chars)
         language = detect_language(question)
         standalone = self.condense(question, conversation, engine)
-        hits = self.search(standalone, k)
+        q, cands = self.retriever.rank(standalone)
+        hits = self.retriever.hits(cands, k or self.settings.top_k)
         yield hits
         name = engine or self.settings.resolved_engine
+        selection = self.extractive.select(q, hits) if hits else None
         if not hits or max(h.dense for h in hits) < self.settings.relevance_floor:
             final = refusal(language, standalone, name)
+        elif not self.extractive.answerable(selection, language):  # the gate: no model is called for a refusal
+            final = refusal(language, standalone, name, answerable=selection.answerable)
         else:
             final = None
             try:
-                for event in self.engine(name).stream(standalone, hits, language):
+                for event in self.engine(name).stream(standalone, hits, language, q, selection):
                     if isinstance(event, Answer):
                         final = event
                     else:
@@ -124,7 +128,7 @@ class Assistant:
                     raise
                 log.warning("engine %s failed: %s", name, exc)
                 notice = MESSAGES["fallback"][language].format(engine=name, reason=str(exc)[:200])
-                for event in self.extractive.stream(standalone, hits, language):
+                for event in self.extractive.stream(standalone, hits, language, q, selection):
                     if isinstance(event, Answer):
                         final = Answer(**{**event.__dict__, "notice": notice})
                     else:

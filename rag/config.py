@@ -33,11 +33,17 @@ class Settings:
     bm25_weight_ar: float = 1.0              # keyword weight in fusion for Arabic questions
     bm25_weight_en: float = 0.2              # English question over Arabic text: keywords mostly add noise
     dense_weight: float = 1.0                # dense weight in fusion
-    relevance_floor: float = 0.76            # best dense cosine below this = nothing relevant -> refuse (eval/gold.jsonl)
+    prf: bool = True                         # English questions: also search BM25 with Arabic words of the top dense passages
+    prf_weight: float = 0.3                  # that list's weight in fusion (eval/README.md: ranking)
+    rerank: bool = True                      # reorder the fused candidates with the trained reranker (rag/models/reranker.json)
+    rerank_depth: int = 20                   # how many fused candidates the reranker scores
+    models_dir: str = ""                     # folder of trained model files; empty = the ones shipped in rag/models/
+    relevance_floor: float = 0.70            # best dense cosine below this = nothing relevant -> refuse before the gate
+    gate_threshold_ar: float = -1.0          # refuse an Arabic question whose gate probability is below; < 0 = gate.json's own
+    gate_threshold_en: float = -1.0          # the same for English; gate.json's are chosen for <= 3% false refusals on train
+    quote_ratio: float = 0.05                # extractive: also quote sentences the selector scores >= this share of the best
     support_threshold: float = 0.35          # min keyword overlap for a cited sentence to count as supported
     support_cosine: float = 0.86             # else: min cosine to one passage sentence (cross-language, paraphrase)
-    extract_floor_ar: float = 0.95           # extractive, Arabic question: best sentence score (cosine + 0.35 overlap) floor
-    extract_floor_en: float = 0.76           # extractive, English question: no keyword overlap, cosine only
     extract_sentences: int = 3               # extractive: at most this many quoted sentences
     extract_passages: int = 3                # extractive: quote from the best this many passages (each costs embeddings)
     max_question_chars: int = 2000           # longer questions are refused with a reason

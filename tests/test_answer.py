@@ -172,7 +172,7 @@ def test_extractive_answer_names_the_most_recent_source_when_dates_differ():
 
     old = Hit("a.txt", "a.txt#0000", 0.9, 0.9, "", "t", "2015-10-27", "روسيا تصنف طالبان منظمة إرهابية محظورة.")
     new = Hit("b.txt", "b.txt#0000", 0.8, 0.9, "", "t", "2025-04-17", "روسيا تقرر أن طالبان لم تعد محظورة.")
-    engine = ExtractiveEngine(Settings(extract_floor_ar=0.0), Embedder())
+    engine = ExtractiveEngine(Settings(gate_threshold_ar=0.0, quote_ratio=0.0), Embedder())
     ans = [e for e in engine.stream("هل طالبان محظورة في روسيا؟", [old, new], "ar") if isinstance(e, Answer)][0]
     assert "(2015-10-27)" in ans.answer and "(2025-04-17)" in ans.answer
     assert ans.answer.splitlines()[-1] == "أحدث هذه المصادر هو [2] بتاريخ 2025-04-17."

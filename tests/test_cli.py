@@ -47,6 +47,8 @@ def test_ask_json_contract(cli_env):
     assert data["language"] == "en" and data["refused"] is False and data["engine"] == "extractive"
     assert data["citations"][0]["source"] == "002_f20e58f4921fb46f.txt"
     assert {"source", "chunk_id", "snippet", "score"} <= set(data["citations"][0])
+    assert 0.0 <= data["answerable"] <= 1.0  # the gate's probability, added beside the contract's fields
+    assert data["short_answer"] == "" or data["short_answer"] in data["answer"]
     streamed = CliRunner().invoke(main, ["ask", "ما هي قاعدة باغرام؟", *cli_env])
     assert streamed.exit_code == 0 and "[engine: extractive]" in streamed.output
 

@@ -1,0 +1,207 @@
+"""Train the answer selector (rag/models/selector.json) and the refusal gate (rag/models/gate.json); report dev numbers.
+
+    python eval/train_selector.py      # after eval/dump.py, eval/sentence_cache.py and eval/train_reranker.py
+
+Selector rows: every sentence of the 3 best reranked passages, label = it holds a gold answer. Gate rows: each question
+twice, over the whole corpus (answerable) and with its answer paragraphs excluded (NoMIRACL, unanswerable); its
+selector inputs are out-of-fold (5 folds by article) so the gate never sees the selector's fit to its own rows.
+Thresholds: per language, the highest gate threshold whose out-of-fold false refusal rate on train stays within
+--max-false-refusal; dev only reports.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "eval"))
+import datasets  # noqa: E402
+import sentence_cache  # noqa: E402
+from train_reranker import candidates, load as load_rows  # noqa: E402
+
+from rag import rerank, select  # noqa: E402
+from rag.evaluate import contains  # noqa: E402
+from rag.model import MODELS, LogisticModel, load  # noqa: E402
+
+SEED = 0
+PASSAGES = 3
+
+
+@dataclass(frozen=True)
+class PseudoHit:
+    source: str
+    text: str
+    score: float
+    dense: float
+    keyword: float
+
+
+def fit(x: np.ndarray, y: np.ndarray, c: float):
+    """Standardised logistic regression: a calibrated probability, small weights in a JSON file."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x)
+    scaler.scale_[scaler.scale_ == 0] = 1.0
+    return scaler, LogisticRegression(C=c, max_iter=3000, random_state=SEED).fit(scaler.transform(x), y)
+
+
+class Vectors:
+    def __init__(self) -> None:
+        self.cache = {**sentence_cache.load("arcd"), **sentence_cache.load("mlqa")}
+        self.embedder = None
+        self.missing = 0
+
+    def __call__(self, sentences: list[str]) -> np.ndarray:
+        todo = [s for s in dict.fromkeys(sentences) if s not in self.cache]
+        if todo:
+            if self.embedder is None:
+                from rag.config import Settings
+                from rag.embed import make_embedder
+                self.embedder = make_embedder(Settings.from_env(env={}))
+            self.missing += len(todo)
+            for s, v in zip(todo, self.embedder.passages(todo)):
+                self.cache[s] = v
+        return np.vstack([self.cache[s] for s in sentences])
+
+
+def reranked_hits(q, rows: list[dict], models: dict) -> list[PseudoHit]:
+    cands = candidates(rows)
+    head, tail = cands[:20], cands[20:]
+    if head:
+        for c, p in zip(head, models[q.lang].predict(rerank.chunk_features(q, head))):
+            c.score = float(p)
+        head = sorted(head, key=lambda c: -c.score)  # stable, as at run time
+    top_kw = max((c.keyword for c in cands), default=0.0) or 1.0
+    ordered = (head + tail)[:PASSAGES]
+    return [PseudoHit(c.source, c.node.get_content(), c.score, c.dense, c.keyword / top_kw) for c in ordered]
+
+
+def build(rows, reranker, vectors) -> list[dict]:
+    """Per (question, variant): sentence candidates, features, labels, and the gate label."""
+    out = []
+    for row in rows:
+        q, item = row["q"], row["item"]
+        for variant in ("full", "removed"):
+            hits = reranked_hits(q, row[variant], reranker)
+            cands = select.candidates(hits)
+            cos = vectors([s for s, *_ in cands]) @ q.vector if cands else np.zeros(0)
+            feats = select.sentence_features(q, hits, cands, cos)
+            labels = np.array([contains(s, item["answers"]) for s, *_ in cands], float)
+            out.append({"row": row, "variant": variant, "hits": hits, "cands": cands, "cos": cos, "x": feats,
+                        "y": labels, "answerable": variant == "full", "group": datasets.article_of(item["source"]),
+                        "lang": item["lang"], "set": row["set"], "item": item})
+    return out
+
+
+def fit_selector(units: list[dict], c: float):
+    xs = [u["x"] for u in units if u["variant"] == "full" and len(u["y"])]
+    ys = [u["y"] for u in units if u["variant"] == "full" and len(u["y"])]
+    return fit(np.vstack(xs), np.concatenate(ys), c)
+
+
+def to_model(name, features, scaler, clf, meta) -> LogisticModel:
+    return LogisticModel.from_sklearn(name, list(features), scaler, clf, meta)
+
+
+def selector_probs(units, model: LogisticModel) -> None:
+    for u in units:
+        u["p"] = model.predict(u["x"]) if len(u["x"]) else np.zeros(0)
+        u["g"] = select.gate_features(u["row"]["q"], u["hits"], u["cands"], u["cos"], u["p"], u["x"])
+
+
+def oof_selector(units, c: float, folds: int = 5) -> None:
+    """Out-of-fold selector probabilities (folds by article) for the gate's training rows."""
+    groups = sorted({u["group"] for u in units})
+    fold_of = {g: i % folds for i, g in enumerate(np.random.default_rng(SEED).permutation(groups))}
+    for f in range(folds):
+        train = [u for u in units if fold_of[u["group"]] != f]
+        scaler, clf = fit_selector(train, c)
+        model = to_model("selector", select.SENTENCE_FEATURES, scaler, clf, {})
+        selector_probs([u for u in units if fold_of[u["group"]] == f], model)
+
+
+def quotes(u, ratio: float, most: int) -> list[str]:
+    if not len(u["p"]):
+        return []
+    order = np.argsort(-u["p"], kind="stable")
+    best = u["p"][order[0]]
+    return [u["cands"][i][0] for i in order[:most] if u["p"][i] >= ratio * best]
+
+
+def report(units, gate: LogisticModel, thresholds: dict, ratio: float, most: int, title: str) -> dict:
+    res = {}
+    for key in sorted({(u["set"], u["lang"]) for u in units}):
+        group = [u for u in units if (u["set"], u["lang"]) == key]
+        full = [u for u in group if u["variant"] == "full"]
+        removed = [u for u in group if u["variant"] == "removed"]
+        ok = lambda u: gate.predict(u["g"])[0] >= thresholds[u["lang"]]  # noqa: E731
+        cont = [contains(" ".join(quotes(u, ratio, most)), u["item"]["answers"]) if ok(u) else 0.0 for u in full]
+        top1 = [contains(quotes(u, 1.0, 1)[0] if quotes(u, 1.0, 1) else "", u["item"]["answers"]) for u in full]
+        res[key] = {"n": len(full), "contains": np.mean(cont), "top1_sentence_contains": np.mean(top1),
+                    "false_refusal": np.mean([not ok(u) for u in full]),
+                    "removed_refused": np.mean([not ok(u) for u in removed])}
+    print(f"\n{title}\n| set | lang | n | contains | top-1 sentence contains | false refusals | removed refused |")
+    for (name, lang), r in res.items():
+        print(f"| {name} | {lang} | {r['n']} | {r['contains']:.3f} | {r['top1_sentence_contains']:.3f} | "
+              f"{r['false_refusal']:.3f} | {r['removed_refused']:.3f} |")
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--c", type=float, default=1.0)
+    ap.add_argument("--max-false-refusal", type=float, default=0.03)
+    ap.add_argument("--ratio", type=float, default=0.05, help="quote sentences scoring at least this share of the best")
+    ap.add_argument("--most", type=int, default=3)
+    args = ap.parse_args()
+    rows = load_rows()
+    reranker = {lang: load(f"reranker-{lang}") for lang in ("ar", "en")}
+    vectors = Vectors()
+    train = build([r for r in rows if r["split"] == "train"], reranker, vectors)
+    dev = build([r for r in rows if r["split"] == "dev"], reranker, vectors)
+    print(f"{len(train)} train and {len(dev)} dev units; {vectors.missing} sentences embedded on demand")
+    oof_selector(train, args.c)
+    g_x = np.vstack([u["g"] for u in train])
+    g_y = np.array([u["answerable"] for u in train], float)
+    gate_scaler, gate_clf = fit(g_x, g_y, args.c)
+    gate_oof = np.zeros(len(train))  # thresholds from out-of-fold gate probabilities too
+    groups = sorted({u["group"] for u in train})
+    fold_of = {g: i % 5 for i, g in enumerate(np.random.default_rng(SEED).permutation(groups))}
+    for f in range(5):
+        idx = [i for i, u in enumerate(train) if fold_of[u["group"]] != f]
+        s, c = fit(g_x[idx], g_y[idx], args.c)
+        m = to_model("gate", select.GATE_FEATURES, s, c, {})
+        test = [i for i, u in enumerate(train) if fold_of[u["group"]] == f]
+        gate_oof[test] = m.predict(g_x[test])
+    thresholds = {}
+    for lang in ("ar", "en"):
+        ans = np.sort([p for p, u in zip(gate_oof, train) if u["lang"] == lang and u["answerable"]])
+        thresholds[lang] = float(ans[int(np.floor(args.max_false_refusal * len(ans)))]) if len(ans) else 0.5
+    meta = {"trained_on": "ARCD train + MLQA train splits (eval/datasets.py), Arabic and English questions",
+            "seed": SEED, "C": args.c, "date": dt.date.today().isoformat(), "script": "eval/train_selector.py"}
+    sel_scaler, sel_clf = fit_selector(train, args.c)
+    selector = to_model("selector", select.SENTENCE_FEATURES, sel_scaler, sel_clf, dict(meta))
+    gate = to_model("gate", select.GATE_FEATURES, gate_scaler, gate_clf,
+                    {**meta, "thresholds": thresholds, "max_false_refusal_train_oof": args.max_false_refusal})
+    selector_probs(dev, selector)
+    report(train, gate, thresholds, args.ratio, args.most, "train (out-of-fold selector, in-sample gate)")
+    result = report(dev, gate, thresholds, args.ratio, args.most, "DEV (never trained on)")
+    gate.meta["dev"] = {f"{k[0]}-{k[1]}": {m: round(float(v), 4) for m, v in r.items()} for k, r in result.items()}
+    selector.meta["dev"] = gate.meta["dev"]  # the two are measured together: quotes from the selector, refusals from the gate
+    selector.save(MODELS / "selector.json")
+    gate.save(MODELS / "gate.json")
+    print("thresholds", thresholds)
+    for name, model in (("selector", selector), ("gate", gate)):
+        weights = sorted(zip(model.features, model.coef), key=lambda t: -abs(t[1]))
+        print(f"{name} standardised weights:", ", ".join(f"{n} {w:+.2f}" for n, w in weights[:14]))
+
+
+if __name__ == "__main__":
+    main()
