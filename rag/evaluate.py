@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .arabic import normalize
+from .features import question_type
 from .config import Settings
 from .errors import ConfigError, RagError
 
@@ -31,6 +32,7 @@ MODES = ("retrieval", "extractive", "llm")
 RETRIEVED_FILES = 5       # files kept for hit@k / MRR
 SEARCH_DEPTH = 20         # chunks searched to find RETRIEVED_FILES distinct files
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
+SHORT_TYPES = ("number", "date")  # question types whose answers short_answer marks
 
 
 # ---------------------------------------------------------------- gold
@@ -173,15 +175,26 @@ def score_group(pairs: list[tuple[dict, dict]], mode: str) -> dict:
                 recalls.append(rec)
         m["citation_precision"] = _mean(precisions)
         m["citation_recall"] = _mean(recalls)
+        typed = [(g, p) for g, p in scored if question_type(g["question"]) in SHORT_TYPES]
+        shorts = [("" if p["refused"] else p.get("short_answer") or "", gold_answers(g)) for g, p in typed]
+        m["n_short_typed"] = len(typed)  # number and date questions: the types short_answer covers
+        m["short_answer_rate"] = _mean([float(bool(a)) for a, _ in shorts])
+        m["short_em"] = _mean([exact_match(a, gs) for a, gs in shorts])
+        m["short_f1"] = _mean([token_f1(a, gs) for a, gs in shorts])
         m["refusal_rate_unanswerable"] = _mean([float(p["refused"]) for _, p in unanswerable])
         m["false_refusal_rate"] = _mean([float(p["refused"]) for _, p in answerable])
         verdicts = [float(p["faithful"]) for _, p in pairs if p.get("faithful") is not None]
         m["faithfulness"] = _mean(verdicts)  # None without a judge
         m["n_judged"] = len(verdicts)
     else:
-        for key in ("exact_match", "f1", "contains", "citation_precision", "citation_recall",
+        for key in ("exact_match", "f1", "contains", "citation_precision", "citation_recall", "short_em", "short_f1",
                     "refusal_rate_unanswerable", "false_refusal_rate", "faithfulness"):
             m[key] = None
+        for stage in dict.fromkeys(name for _, p in with_source for name in p.get("stages", {})):
+            stage_ranks = [rank_of(p.get("stages", {}).get(stage, []), gold_sources(g)) for g, p in with_source]
+            m[f"hit@1_{stage}"] = _mean([float(r is not None and r <= 1) for r in stage_ranks])
+            m[f"hit@5_{stage}"] = _mean([float(r is not None and r <= 5) for r in stage_ranks])
+            m[f"mrr_{stage}"] = _mean([1.0 / r if r else 0.0 for r in stage_ranks])
     m["latency_p50"] = _percentile(latencies, 0.5)
     m["latency_p95"] = _percentile(latencies, 0.95)
     m["errors"] = sum(1 for _, p in pairs if p.get("error"))
@@ -276,12 +289,16 @@ def predict(assistant, item: dict, mode: str, engine: str | None, judge: Judge |
         pred["retrieved"] = _files(hits)[:RETRIEVED_FILES]
         if mode == "retrieval":
             pred["latency"] = round(search_time, 4)
+            pred["citations"] = pred["retrieved"]  # a scorer reading the contract's `citations` scores retrieval
+            pred["stages"] = {name: files[:RETRIEVED_FILES]
+                              for name, files in assistant.retriever.stages(item["question"]).items()}
             return pred
         start = time.perf_counter()
         answer = assistant.ask(item["question"], engine=engine)
         pred["latency"] = round(time.perf_counter() - start, 4)
         pred.update(answer=answer.answer, refused=bool(answer.refused), engine=answer.engine,
-                    citations=list(dict.fromkeys(c.source for c in answer.citations)))
+                    citations=list(dict.fromkeys(c.source for c in answer.citations)),
+                    short_answer=answer.short_answer, answerable=answer.answerable)
         if answer.notice:
             pred["notice"] = answer.notice
         if judge is not None and not answer.refused:
@@ -346,7 +363,9 @@ def run(settings: Settings, gold_path: str | Path, out_dir: str | Path | None = 
 # ---------------------------------------------------------------- reporting
 
 TABLE_KEYS = ("n", "hit@1", "hit@5", "mrr", "exact_match", "f1", "contains", "citation_precision", "citation_recall",
-              "refusal_rate_unanswerable", "false_refusal_rate", "faithfulness", "latency_p50", "latency_p95")
+              "short_answer_rate", "short_em", "short_f1", "refusal_rate_unanswerable", "false_refusal_rate",
+              "faithfulness", "latency_p50", "latency_p95")
+STAGES = ("dense", "bm25", "fused", "reranked")
 CHART_KEYS = ("hit@1", "hit@5", "mrr", "exact_match", "f1", "contains", "citation_precision",
               "refusal_rate_unanswerable", "false_refusal_rate")
 
@@ -364,7 +383,10 @@ def table(metrics: dict) -> str:
     groups = [("overall", metrics["overall"])] + list(metrics["by_language"].items())
     lines = ["| metric | " + " | ".join(name for name, _ in groups) + " |",
              "|---|" + "---|" * len(groups)]
-    for key in TABLE_KEYS:
+    keys = list(TABLE_KEYS)
+    for stage in STAGES:  # retrieval mode: every stage of the ranking, measured in the same run
+        keys += [k for k in (f"hit@1_{stage}", f"hit@5_{stage}", f"mrr_{stage}") if metrics["overall"].get(k) is not None]
+    for key in keys:
         lines.append(f"| {key} | " + " | ".join(_fmt(m.get(key)) for _, m in groups) + " |")
     return "\n".join(lines)
 
@@ -405,8 +427,8 @@ def render_report(metrics: dict, chart: Path | None) -> str:
              f"- time: {r.get('time')}; commit: {r.get('git_commit')}",
              f"- questions: {r.get('questions')} (limit {r.get('limit')}); engine: {r.get('engine')}; "
              f"retrieval: {s.get('retrieval')}; embedder: {s.get('embed_backend')}; seconds: {r.get('seconds')}",
-             f"- relevance_floor {s.get('relevance_floor')}, extract_floor_ar {s.get('extract_floor_ar')}, "
-             f"extract_floor_en {s.get('extract_floor_en')}",
+             f"- relevance_floor {s.get('relevance_floor')}, gate thresholds ar {s.get('gate_threshold_ar')} / "
+             f"en {s.get('gate_threshold_en')}, rerank {s.get('rerank')}",
              f"- prompts: {', '.join(f'{k}={v}' for k, v in (r.get('prompt_fingerprints') or {}).items())}",
              "", table(metrics), ""]
     if chart:

@@ -144,8 +144,13 @@ def test_rag_eval_retrieval_end_to_end(tmp_path):
     preds = [json.loads(l) for l in (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [p["id"] for p in preds] == [i["id"] for i in picked]
     assert all(p["answer"] == "" and 1 <= len(p["retrieved"]) <= 5 for p in preds)
+    assert all(p["citations"] == p["retrieved"] for p in preds)  # the contract's field scores retrieval too
+    assert all(set(p["stages"]) == {"dense", "bm25", "fused", "reranked"} for p in preds)
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["overall"]["n"] == 3 and metrics["overall"]["hit@5"] == 1.0
+    for stage in ("dense", "bm25", "fused", "reranked"):  # every stage measured in the same run, per language
+        assert metrics["overall"][f"hit@5_{stage}"] is not None and f"hit@1_{stage}" in result.output
+    assert metrics["by_language"]["ar"]["hit@1_reranked"] is not None
     assert metrics["run"]["mode"] == "retrieval" and "prompt_fingerprints" in metrics["run"]
     assert (out / "report.md").exists() and (out / "metrics.png").exists()
     assert (tmp_path / "store").exists()
