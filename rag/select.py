@@ -154,12 +154,20 @@ def short_answer(question: F.Question, sentence: str) -> str:
     if question.qtype == "number":
         asked = set(question.keys)
         best, best_score = "", -1.0
-        for m in _NUMBER_PHRASE.finditer(sentence):
-            text = m.group().strip(" ,،.")
+        # digits ("145", "3.5 مليون"), or a number word with the noun it counts ("عشر دول")
+        words = [m for m in re.finditer(r"\S+", sentence) if normalize(m.group()).strip(",،.").removeprefix("و")
+                 in F._AR_NUMBER_WORDS]
+        spans = [(m.start(), m.end(), m.group()) for m in _NUMBER_PHRASE.finditer(sentence)]
+        for w in words:
+            noun = re.match(r"\s+[^\s,،.]+", sentence[w.end():])
+            end = w.end() + (noun.end() if noun else 0)
+            spans.append((w.start() + (1 if w.group().startswith("و") else 0), end, None))
+        for start, end, text in spans:
+            text = (text if text is not None else sentence[start:end]).strip(" ,،.")
             if not text or text in question.text:
                 continue
             # the number closest to the question's words (its unit usually follows it)
-            window = F.keys(sentence[max(0, m.start() - 60): m.end() + 60])
+            window = F.keys(sentence[max(0, start - 60): end + 60])
             score = len(asked & set(window))
             if score > best_score:
                 best, best_score = text, score

@@ -15,6 +15,8 @@ from rag.select import short_answer
      "20 أكتوبر"),
     ("كم عدد القتلى في هجوم كروكوس؟", "وقتل 145 شخصا في هجوم قاعة كروكوس قرب موسكو.", "145"),
     ("How many countries took part in the talks?", "وشاركت 10 دول إقليمية في محادثات موسكو.", "10"),
+    ("How many regional countries took part in the Moscow talks?",
+     "وشاركت في المحادثات عشر دول إقليمية هي روسيا والصين وإيران.", "عشر دول"),
     ("من هو مبعوث الكرملين؟", "قال زامير كابولوف مبعوث الكرملين إن ...", ""),  # names: not marked
     ("متى عقد الاجتماع؟", "عقد الاجتماع بعد مفاوضات طويلة.", ""),          # nothing date-like: nothing marked
 ])
