@@ -13,11 +13,18 @@ from .store import Manifest
 
 log = logging.getLogger(__name__)
 
-# bm25() is negative, lower = better: negated here so scores are positive, higher = better. The source filter sits
-# in the same WHERE as the MATCH, so only those files' chunks are ranked (not a cut of the global top k).
-_SQL = """SELECT c.id, c.source, c.keys, -bm25(chunk_fts) AS score FROM chunk_fts JOIN chunks c ON c.rowid = chunk_fts.rowid
-          WHERE chunk_fts MATCH ?{where} ORDER BY score DESC, c.id LIMIT ?"""
-_SOURCES = " AND c.source IN (SELECT value FROM json_each(?))"
+# bm25() is negative, lower = better: negated here so scores are positive, higher is better. Without a filter,
+# ranking happens in the FTS table alone and only the top k rows are joined to their chunk rows (joining every match
+# first read ~50,000 chunk rows per question at 100,000 chunks: 52 ms vs 15 ms p50). With `sources`, the source test
+# sits in the same WHERE as the MATCH (a join; a `rowid IN (...)` set was 4x slower), so only those files' chunks
+# are ranked.
+_SQL = """SELECT c.id, c.source, c.keys, r.score FROM (
+              SELECT rowid, -bm25(chunk_fts) AS score FROM chunk_fts WHERE chunk_fts MATCH ? ORDER BY score DESC LIMIT ?) r
+          JOIN chunks c ON c.rowid = r.rowid ORDER BY r.score DESC, c.id"""
+_SQL_SOURCES = """SELECT c.id, c.source, c.keys, -bm25(chunk_fts) AS score FROM chunk_fts
+                      JOIN chunks c ON c.rowid = chunk_fts.rowid
+                  WHERE chunk_fts MATCH ? AND c.source IN (SELECT value FROM json_each(?))
+                  ORDER BY score DESC, c.id LIMIT ?"""
 
 
 def match_expression(question: str) -> str:
@@ -44,12 +51,11 @@ class KeywordRetriever(BaseRetriever):
         expression = match_expression(query)
         if not expression or k < 1 or (sources is not None and not sources):
             return []
-        params: list = [expression]
-        where = ""
-        if sources is not None:
-            where = _SOURCES
-            params.append(json.dumps(sorted(set(sources)), ensure_ascii=False))
-        rows = self.manifest.db.execute(_SQL.format(where=where), (*params, k)).fetchall()
+        if sources is None:
+            rows = self.manifest.db.execute(_SQL, (expression, k)).fetchall()
+        else:
+            wanted = json.dumps(sorted(set(sources)), ensure_ascii=False)
+            rows = self.manifest.db.execute(_SQL_SOURCES, (expression, wanted, k)).fetchall()
         return [NodeWithScore(node=TextNode(id_=cid, text=keys or "", metadata={"source": source}), score=score)
                 for cid, source, keys, score in rows if score > 0]
 
