@@ -107,9 +107,7 @@ def test_browser_chat_citations_upload(served, tmp_path):
     settings, url = served
     OUT.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = _browser(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url, wait_until="domcontentloaded")
@@ -173,6 +171,49 @@ def test_browser_chat_citations_upload(served, tmp_path):
             browser.close()
 
 
+def _browser(p):
+    return p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"])
+
+
+@pytest.mark.browser
+def test_browser_english_answer_quotes_arabic_in_rtl_blocks(served):
+    """Each Arabic quote of an English extractive answer is its own right-to-left block with its [n] inside; the
+    framing sentence stays left-to-right (before, the quotes sat in the LTR bubble and their marks and [n] landed
+    on the wrong side)."""
+    from playwright.sync_api import sync_playwright
+
+    _, url = served
+    OUT.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url, wait_until="domcontentloaded")
+            page.locator("#rag-question textarea").wait_for(timeout=60_000)
+            _ask(page, EN_Q)
+            last = page.locator("#rag-chat .rag-msg").last
+            page.wait_for_function(
+                "() => { const m = document.querySelectorAll('#rag-chat .rag-msg');"
+                "        return m[m.length - 1].querySelector('.rag-engine') !== null; }", timeout=60_000)
+            direction = "el => getComputedStyle(el).direction"
+            assert last.evaluate(direction) == "ltr"
+            assert last.inner_text().startswith("The sources are in Arabic")
+            quotes = last.locator(".rag-quote")
+            assert quotes.count() >= 1
+            for i in range(quotes.count()):
+                quote = quotes.nth(i)
+                assert quote.evaluate(direction) == "rtl"
+                assert quote.locator("a.rag-cite").count() == 1  # its [n] is inside the RTL block
+                text = quote.inner_text().strip()
+                assert text.startswith("«") and "»" in text
+            assert last.locator(".rag-engine.rag-by-extractive").count() == 1
+            page.screenshot(path=str(OUT / "app_english_rtl_quotes.png"), full_page=True)
+        finally:
+            browser.close()
+
+
 # ------------------------------------------------------------------ API
 
 def _answer_of(result) -> tuple[str, str]:
@@ -189,7 +230,7 @@ def test_gradio_client_ask(served):
     client = Client(url, verbose=False)
     result = client.predict(EN_Q, [], api_name="/ask")
     text, sources = _answer_of(result)
-    assert 'class="rag-cite"' in text and "[1]" in text
+    assert 'class="rag-cite"' in text and "[1]" in text and 'rag-by-extractive' in text
     assert "rag-src-1" in sources and "<mark>" in sources
 
 
