@@ -180,7 +180,32 @@ class LLMEngine:
         except ModelError:
             raise
         except Exception as exc:
-            raise ModelError(f"the {self.name} model failed: {type(exc).__name__}: {exc}") from exc
+            raise ModelError(self.failure(exc, started=False)) from exc
+
+    def failure(self, exc: Exception, started: bool) -> str:
+        """What went wrong, in words a user can act on (the exception types are the openai/httpx clients')."""
+        import json
+
+        import httpx
+
+        kind = type(exc).__name__
+        status = getattr(exc, "status_code", None)
+        if status is not None:
+            body = getattr(exc, "body", None)  # the openai client passes the JSON error object, or the whole reply
+            if isinstance(body, dict) and isinstance(body.get("error"), dict):
+                body = body["error"]
+            detail = (body.get("message") if isinstance(body, dict) else None) or str(exc)
+            return f"the {self.name} server answered HTTP {status}: {str(detail)[:120]}"
+        chain = [exc, exc.__cause__, exc.__context__]
+        if any(isinstance(e, (httpx.TimeoutException, TimeoutError)) for e in chain) or kind == "APITimeoutError":
+            return f"the {self.name} server did not reply within {self.settings.llm_timeout:g} s"
+        if any(isinstance(e, httpx.RemoteProtocolError) for e in chain) or (started and kind == "APIConnectionError"):
+            return f"the {self.name} server closed the connection mid-answer"
+        if any(isinstance(e, httpx.ConnectError) for e in chain) or kind == "APIConnectionError":
+            return f"cannot connect to the {self.name} server at {self.settings.llm_url}"
+        if any(isinstance(e, json.JSONDecodeError) for e in chain):
+            return f"the {self.name} server sent a malformed reply"
+        return f"the {self.name} model failed: {kind}: {exc}"
 
     def stream(self, question: str, hits: list[Hit], language: str, q: features.Question | None = None,
                selection: Selection | None = None) -> Iterator[str | Answer]:
@@ -205,7 +230,7 @@ class LLMEngine:
         except ModelError:
             raise
         except Exception as exc:
-            raise ModelError(f"the {self.name} model failed: {type(exc).__name__}: {exc}") from exc
+            raise ModelError(self.failure(exc, started=bool(parts))) from exc
         text = "".join(parts).strip()
         if _is_refusal(text, language):
             yield refusal(language, question, self.name)

@@ -108,13 +108,15 @@ def test_openai_server_down_or_slow_falls_back_to_extractive(indexed):
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
     ans = Assistant(indexed.replace(engine="openai", llm_url=dead)).ask("من هو مبعوث الكرملين إلى أفغانستان؟")
     assert ans.engine == "extractive" and "openai" in ans.notice and ans.citations
+    assert f"cannot connect to the openai server at {dead}" in ans.notice
     slow = FakeOpenAIServer("late", delay=5)
     try:
         start = time.monotonic()
         ans = Assistant(indexed.replace(engine="openai", llm_url=slow.url, llm_timeout=1.0)).ask(
             "Who is the Kremlin envoy to Afghanistan?")
         assert time.monotonic() - start < 60  # gives up instead of hanging (not a timing benchmark)
-        assert ans.engine == "extractive" and ans.notice and ans.language == "en"
+        assert ans.engine == "extractive" and ans.language == "en"
+        assert "The openai model was not available (the openai server did not reply within 1 s)" in ans.notice
     finally:
         slow.close()
 
@@ -223,3 +225,19 @@ def test_a_sentence_that_only_restates_the_question_is_dropped():
     answer, _, _ = CitationBuilder(hits, threshold=0.5).build(
         "لافروف أعلن أن روسيا سترفع حركة طالبان من قائمة المنظمات الإرهابية [1].", "ماذا أعلن لافروف؟")
     assert answer.endswith("[1].")
+
+
+@pytest.mark.parametrize("fault,reason", [("http500", "HTTP 500: the fake model crashed"), ("malformed", "malformed reply"),
+                                          ("drop", "closed the connection mid-answer")])
+def test_openai_server_faults_fall_back_to_extractive_with_a_clear_notice(indexed, fault, reason):
+    server = FakeOpenAIServer("مبعوث الكرملين إلى أفغانستان هو زامير كابولوف ويقول ذلك منذ سنوات [1].", fault=fault)
+    try:
+        events = list(Assistant(indexed.replace(engine="openai", llm_url=server.url)).stream(
+            "من هو مبعوث الكرملين إلى أفغانستان؟"))
+    finally:
+        server.close()
+    final = events[-1]
+    assert server.requests, "the fake server was never asked"
+    assert final.engine == "extractive" and not final.refused and final.citations
+    assert final.notice.startswith("لم يكن نموذج openai متاحاً") and reason in final.notice, final.notice
+    assert final.citations[0].source == "000_203a56a6419ab15d.txt"
