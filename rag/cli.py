@@ -1,8 +1,10 @@
 """`rag` command line: a thin client of the library; library errors become friendly messages here only."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import io
 import json
 import logging
 import sys
@@ -34,6 +36,19 @@ def _setting_option(f: dataclasses.Field, help_text: str):
     return click.option(*names, f.name, type=type_, default=None, help=help_text)
 
 
+def configure_logging(level: int) -> None:
+    """Messages at `level` and above on stderr. The level is set on the handler too: some libraries set their own
+    logger to DEBUG (bm25s does, on import), which the root level alone would not stop."""
+    root = logging.getLogger()
+    if not root.handlers:  # like basicConfig: leave an already configured process (tests, the web app) alone
+        handler = logging.StreamHandler()
+        handler.setLevel(level)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(level)
+    logging.captureWarnings(True)
+
+
 def settings_options(fn):
     """One flag per setting, shared by every command; each also reads its RAG_* variable (flag > variable > default)."""
     helps = field_help()
@@ -45,7 +60,7 @@ def settings_options(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, verbose=False, **kwargs):
-        logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        configure_logging(logging.INFO if verbose else logging.WARNING)
         overrides = {k: kwargs.pop(k) for k in keys}
         try:
             settings = Settings.from_env(**overrides)
@@ -79,20 +94,27 @@ def index_cmd(settings: Settings, rebuild: bool, as_json: bool):
     from .indexer import Indexer
 
     bar = None
+    stderr = sys.stderr
 
     def progress(done: int, total: int, source: str) -> None:
         nonlocal bar
         if as_json or total == 0:
             return
-        if bar is None:
+        if bar is None:  # the indexer reports 0 before the first file, so the rate counts embedded chunks only
             from tqdm import tqdm
-            bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr)
+            bar = tqdm(total=total, unit="chunk", desc="embedding", file=stderr)
         bar.update(done - bar.n)
-        bar.set_postfix_str(source[-30:])
+        if source:
+            bar.set_postfix_str(source[-30:])
 
-    report = Indexer(settings).index(rebuild=rebuild, progress=progress)
-    if bar is not None:
-        bar.close()
+    # One progress bar: the libraries' own bars (bm25s draws several while it builds and saves its index) write
+    # to sys.stderr and go nowhere; ours, log records and warnings keep the real stderr.
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            report = Indexer(settings).index(rebuild=rebuild, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
     data = report.to_dict()
     if as_json:
         _print_json({**{k: len(v) if k in ("added", "updated", "removed", "unchanged") else v

