@@ -1,7 +1,8 @@
 """Generated news-like articles from real Arabic text, varied enough that chunks are not copies of each other.
 
 Sources: the project's news articles (`corpus/*.txt`, cleaned by rag.ingest) and the ARCD Wikipedia paragraphs
-(`/work/shared/benchmarks/arcd/corpus`, grouped by their Wikipedia article). Article `i` is a pure function of
+(`../shared/benchmarks/arcd/corpus` from the repository root, or `--arcd DIR`; grouped by their Wikipedia
+article). Article `i` is a pure function of
 (seed, i), so the first 100 articles of a 1,000-article corpus are the 100-article corpus.
 
 Each article: a headline (its topic's title + the opening words of its lead sentence), a dateline with a random
@@ -17,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ARCD = Path("/work/shared/benchmarks/arcd")
+# The ARCD benchmark folder (gold.jsonl, corpus/) beside the repository; `python -m bench --arcd DIR` overrides it.
+ARCD = ROOT.parent / "shared" / "benchmarks" / "arcd"
 MONTHS = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر",
           "ديسمبر")
 CITIES = ("القاهرة", "بيروت", "الرياض", "دبي", "عمّان", "الرباط", "تونس", "الدوحة", "بغداد", "الجزائر", "لندن",
@@ -37,7 +39,7 @@ class Topic:
     paragraphs: list[Paragraph] = field(default_factory=list)
 
 
-def load_topics() -> list[Topic]:
+def load_topics(arcd: Path = ARCD) -> list[Topic]:
     from rag.chunk import split_sentences
     from rag.ingest import scan
 
@@ -48,7 +50,7 @@ def load_topics() -> list[Topic]:
         for line in a.text.split("\n")[1:]:
             if len(line) >= 120:  # body paragraphs, not captions or sub-headlines
                 t.paragraphs.append(Paragraph(a.source, split_sentences(line)))
-    for f in sorted((ARCD / "corpus").glob("*.txt")):
+    for f in sorted((arcd / "corpus").glob("*.txt")):
         lines = [ln.strip() for ln in f.read_text(encoding="utf-8").split("\n") if ln.strip()]
         if len(lines) < 2:
             continue
