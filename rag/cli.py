@@ -1,10 +1,8 @@
 """`rag` command line: a thin client of the library; library errors become friendly messages here only."""
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
-import io
 import json
 import logging
 import sys
@@ -37,8 +35,9 @@ def _setting_option(f: dataclasses.Field, help_text: str):
 
 
 def configure_logging(level: int) -> None:
-    """Messages at `level` and above on stderr. The level is set on the handler too: some libraries set their own
-    logger to DEBUG (bm25s does, on import), which the root level alone would not stop."""
+    """Messages at `level` and above on stderr. The level is set on the handler too: a library that sets its own
+    logger to DEBUG on import (bm25s did: `DEBUG bm25s: Building index ...` in the middle of `rag index`) is not
+    stopped by the root level alone."""
     root = logging.getLogger()
     if not root.handlers:  # like basicConfig: leave an already configured process (tests, the web app) alone
         handler = logging.StreamHandler()
@@ -94,7 +93,6 @@ def index_cmd(settings: Settings, rebuild: bool, as_json: bool):
     from .indexer import Indexer
 
     bar = None
-    stderr = sys.stderr
 
     def progress(done: int, total: int, source: str) -> None:
         nonlocal bar
@@ -102,16 +100,13 @@ def index_cmd(settings: Settings, rebuild: bool, as_json: bool):
             return
         if bar is None:  # the indexer reports 0 before the first file, so the rate counts embedded chunks only
             from tqdm import tqdm
-            bar = tqdm(total=total, unit="chunk", desc="embedding", file=stderr)
+            bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr)
         bar.update(done - bar.n)
         if source:
             bar.set_postfix_str(source[-30:])
 
-    # One progress bar: the libraries' own bars (bm25s draws several while it builds and saves its index) write
-    # to sys.stderr and go nowhere; ours, log records and warnings keep the real stderr.
     try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            report = Indexer(settings).index(rebuild=rebuild, progress=progress)
+        report = Indexer(settings).index(rebuild=rebuild, progress=progress)
     finally:
         if bar is not None:
             bar.close()
