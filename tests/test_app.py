@@ -84,6 +84,11 @@ def test_rendering_escapes_article_text():
     assert "<mark>جملة &lt;b&gt;داعمة&lt;/b&gt;.</mark>" in out
     assert 'id="rag-src-1"' in out and 'dir="rtl"' in out
     assert 'data-cite="2"' in app.render_answer_text("نص [2] <img src=x>")
+    # the short answer is bold once, escaped like the rest
+    bold = app.render_answer_text("- شاركت عشر دول [1]\n- عشر دول أخرى [2]", "ar", "عشر دول")
+    assert bold.count('<strong class="rag-short">عشر دول</strong>') == 1
+    tricky = app.render_answer_text("- <b>x</b> [1]", "ar", "<b>")
+    assert "<b>" not in tricky and '<strong class="rag-short">&lt;b&gt;</strong>' in tricky
     assert "<img" not in app.render_answer_text("<img src=x onerror=alert(1)>")
 
 
@@ -209,6 +214,9 @@ def test_browser_english_answer_quotes_arabic_in_rtl_blocks(served):
                 text = quote.inner_text().strip()
                 assert text.startswith("«") and "»" in text
             assert last.locator(".rag-engine.rag-by-extractive").count() == 1
+            # the answer phrase of a "how many" question is bold inside its quote (short_answer in the JSON)
+            assert last.locator(".rag-quote strong.rag-short").count() == 1
+            assert last.locator(".rag-quote strong.rag-short").inner_text().strip() == "137"
             page.screenshot(path=str(OUT / "app_english_rtl_quotes.png"), full_page=True)
         finally:
             browser.close()

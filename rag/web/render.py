@@ -39,7 +39,15 @@ def _markers(escaped: str) -> str:
                                  f'[{m.group(1)}]</a>', escaped)
 
 
-def render_answer_text(text: str, language: str | None = None) -> str:
+def _bold(escaped: str, short: str) -> tuple[str, bool]:
+    """The first occurrence of the (escaped) short answer in a line, in bold; (line, found)."""
+    key = html.escape(short) if short else ""
+    if not key or key not in escaped:
+        return escaped, False
+    return escaped.replace(key, f'<strong class="rag-short">{key}</strong>', 1), True
+
+
+def render_answer_text(text: str, language: str | None = None, short: str = "") -> str:
     """Escape the answer and turn [n] into clickable citation markers.
 
     In an English answer each quoted Arabic line becomes its own right-to-left block, so its guillemets and its [n]
@@ -48,12 +56,15 @@ def render_answer_text(text: str, language: str | None = None) -> str:
     for line in (text or "").split("\n"):
         quote = _QUOTE_LINE.match(line) if language == "en" else None
         if quote and _ARABIC.search(quote.group(1)):
-            out.append(f'<div class="rag-quote" dir="rtl">{_markers(html.escape(quote.group(1) + quote.group(2)))}'
-                       f'</div>')
+            escaped, found = _bold(html.escape(quote.group(1) + quote.group(2)), short)
+            short = "" if found else short  # the answer phrase is marked once, in the first quote holding it
+            out.append(f'<div class="rag-quote" dir="rtl">{_markers(escaped)}</div>')
         else:
             if out and not out[-1].endswith("</div>"):
                 out.append("<br>")
-            out.append(_markers(html.escape(line)))
+            escaped, found = _bold(html.escape(line), short)
+            short = "" if found else short
+            out.append(_markers(escaped))
     return "".join(out)
 
 
@@ -65,7 +76,7 @@ def engine_label(engine: str, language: str, model: str = "") -> str:
 
 def render_answer(answer, model: str = "") -> str:
     """The final answer: the fallback notice (if any), the text with markers, and which engine wrote it."""
-    body = render_answer_text(answer.answer, answer.language)
+    body = render_answer_text(answer.answer, answer.language, getattr(answer, "short_answer", ""))
     if answer.notice:
         body = f"<p><i>{html.escape(answer.notice)}</i></p>" + body
     label = engine_label(answer.engine, answer.language, model if answer.engine == "openai" else "")
