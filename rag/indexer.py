@@ -13,7 +13,7 @@ from .chunk import chunk_article, embed_text
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .faults import checkpoint
-from .ingest import Article, scan
+from .ingest import Article, corpus_files, read_article
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -59,11 +59,12 @@ class Indexer:
                 log.info("the keyword index now lives in the manifest (SQLite FTS5): old bm25 files removed")
             report.repaired += self._reconcile(collection)
 
-            articles, skipped = scan(self.settings.corpus_dir)
-            report.skipped = [{"source": s.source, "reason": s.reason} for s in skipped]
             known = manifest.files()
-            current = {a.source: a for a in articles}
+            articles, skipped, same, stats = self._scan(manifest.file_stats())
+            report.skipped = [{"source": s.source, "reason": s.reason} for s in skipped]
+            current = {a.source: a for a in articles} | {source: None for source in same}
             todo: list[Article] = []
+            touched: dict[str, tuple[int, int]] = {}
             for article in articles:
                 if article.source not in known:
                     report.added.append(article.source)
@@ -72,21 +73,49 @@ class Indexer:
                     report.updated.append(article.source)
                     todo.append(article)
                 else:
-                    report.unchanged.append(article.source)
+                    touched[article.source] = stats[article.source]
+            report.unchanged = sorted(same + list(touched))
+            manifest.set_stats(touched)
             # A file that is still there but now skipped (emptied, made binary) loses its chunks too.
             report.removed = sorted(s for s in known if s not in current)
 
             for source in report.removed:
                 collection.delete(where={"source": source})
                 manifest.remove_file(source)
-            report.chunks_embedded = self._embed(todo, collection, progress)
+            report.chunks_embedded = self._embed(todo, collection, progress, stats)
 
             stats = self.store.status()
             report.total_articles, report.total_chunks = stats["articles"], stats["chunks"]
         report.seconds = round(time.perf_counter() - start, 3)
         return report
 
-    def _embed(self, articles: list[Article], collection, progress: Progress | None) -> int:
+    def _scan(self, recorded: dict[str, tuple[int, int]]):
+        """(articles read, skipped, sources not read because size and mtime are as recorded, stats of those read).
+        The stat is taken before reading, so a file changed while it is read is read again next time."""
+        corpus = self.settings.corpus_dir
+        articles, skipped, same, stats = [], [], [], {}
+        for path in corpus_files(corpus):
+            source = path.relative_to(corpus).as_posix()
+            try:
+                st = path.stat()
+                stat = (st.st_size, st.st_mtime_ns)
+            except OSError:
+                stat = None
+            if stat is not None and recorded.get(source) == stat and not path.is_symlink():
+                same.append(source)
+                continue
+            item = read_article(path, corpus)
+            if isinstance(item, Article):
+                articles.append(item)
+                if stat is not None:
+                    stats[source] = stat
+            else:
+                skipped.append(item)
+                log.info("skipped %s: %s", item.source, item.reason)
+        return articles, skipped, same, stats
+
+    def _embed(self, articles: list[Article], collection, progress: Progress | None,
+               stats: dict[str, tuple[int, int]] | None = None) -> int:
         """Articles go in batches of about `index_batch` chunks: one embedding call, one Chroma delete and add, one
         manifest transaction per batch (a full build pays those fixed costs once per batch, not once per article)."""
         s = self.settings
@@ -100,11 +129,12 @@ class Indexer:
             batch.append((article, nodes))
             if sum(len(n) for _, n in batch) < s.index_batch and i + 1 < len(plans):
                 continue
-            done = self._write_batch(batch, collection, vector_store, done, total, progress)
+            done = self._write_batch(batch, collection, vector_store, done, total, progress, stats or {})
             batch = []
         return done
 
-    def _write_batch(self, batch, collection, vector_store, done: int, total: int, progress: Progress | None) -> int:
+    def _write_batch(self, batch, collection, vector_store, done: int, total: int, progress: Progress | None,
+                     stats: dict[str, tuple[int, int]]) -> int:
         nodes = [n for _, article_nodes in batch for n in article_nodes]
         texts = [embed_text(n, self.settings.embed_title) for n in nodes]
         # Similar lengths side by side, so the embedder's fixed-size batches pad less; vectors go back in order.
@@ -121,7 +151,7 @@ class Indexer:
         checkpoint("indexer.after_vectors")
         self.store.manifest.replace_files([(a.source, a.sha256, a.title, a.date,
                                             [(n.node_id, n.metadata["position"], n.text) for n in article_nodes])
-                                           for a, article_nodes in batch])
+                                           for a, article_nodes in batch], stats)
         for article, article_nodes in batch:
             done += len(article_nodes)
             if progress:

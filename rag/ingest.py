@@ -94,12 +94,17 @@ def read_article(path: Path, corpus_dir: Path) -> Article | Skipped:
     return Article(source, title, date, date_text, body, hashlib.sha256(raw).hexdigest())
 
 
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """The files `scan` reads, in its order (not hidden, not folders)."""
+    if not corpus_dir.is_dir():
+        return []
+    return sorted(p for p in corpus_dir.rglob("*") if not p.is_dir() and not _hidden(p, corpus_dir))
+
+
 def scan(corpus_dir: Path) -> tuple[list[Article], list[Skipped]]:
     """Every file under the corpus folder, in a stable order."""
     articles, skipped = [], []
-    if not corpus_dir.is_dir():
-        return articles, skipped
-    for path in sorted(p for p in corpus_dir.rglob("*") if not p.is_dir() and not _hidden(p, corpus_dir)):
+    for path in corpus_files(corpus_dir):
         item = read_article(path, corpus_dir)
         (articles if isinstance(item, Article) else skipped).append(item)
         if isinstance(item, Skipped):

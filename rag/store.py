@@ -33,7 +33,10 @@ class Manifest:
                                        text TEXT NOT NULL, keys TEXT);
     CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS file_stats (source TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL);
     """
+    # file_stats: size and mtime of each file when it was read, so a no-op run reads only files whose stat changed
+    # (24,000 files: reading and hashing them all took seconds). A missing row just means "read it".
     # The keyword index: FTS5 over chunks.keys (external content, no second copy of the keys). The keys are already
     # normalised by rag.arabic.tokens and joined by spaces; this tokenizer splits them on the spaces only (letters,
     # digits and marks are token characters, nothing is folded away), so an FTS5 term is exactly one of our keys.
@@ -136,6 +139,18 @@ class Manifest:
     def files(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT source, sha256 FROM files"))
 
+    def file_stats(self) -> dict[str, tuple[int, int]]:
+        """source -> (size, mtime_ns) as recorded when the indexed content was read."""
+        return {r[0]: (r[1], r[2]) for r in self.db.execute(
+            "SELECT s.source, s.size, s.mtime_ns FROM file_stats s JOIN files f ON f.source = s.source")}
+
+    def set_stats(self, stats: dict[str, tuple[int, int]]) -> None:
+        """Record files read and found unchanged (same hash, new mtime), so the next run skips them."""
+        if stats:
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO file_stats VALUES (?, ?, ?)",
+                                    [(s, size, mtime) for s, (size, mtime) in stats.items()])
+
     def file_rows(self) -> list[tuple[str, str, int, str, str]]:
         return list(self.db.execute("SELECT source, sha256, n_chunks, title, date FROM files ORDER BY source"))
 
@@ -167,11 +182,17 @@ class Manifest:
     def replace_file(self, source: str, sha256: str, title: str, date: str, chunks: list[tuple[str, int, str]]) -> None:
         self.replace_files([(source, sha256, title, date, chunks)])
 
-    def replace_files(self, files: list[tuple[str, str, str, str, list[tuple[str, int, str]]]]) -> None:
+    def replace_files(self, files: list[tuple[str, str, str, str, list[tuple[str, int, str]]]],
+                      stats: dict[str, tuple[int, int]] | None = None) -> None:
         """(source, sha256, title, date, [(chunk id, position, text)]) per file, all in one transaction; the
-        keyword index follows the chunk rows through the triggers, in the same transaction."""
+        keyword index follows the chunk rows through the triggers, in the same transaction; `stats` are the files'
+        (size, mtime_ns) from before they were read."""
+        stats = stats or {}
         with self.db:
             for source, sha256, title, date, chunks in files:
+                self.db.execute("DELETE FROM file_stats WHERE source=?", (source,))
+                if source in stats:
+                    self.db.execute("INSERT INTO file_stats VALUES (?, ?, ?)", (source, *stats[source]))
                 self.db.execute("DELETE FROM chunks WHERE source=?", (source,))
                 self.db.executemany("INSERT INTO chunks (id, source, position, text, keys) VALUES (?, ?, ?, ?, ?)",
                                     [(cid, source, pos, text, " ".join(tokens(text))) for cid, pos, text in chunks])
@@ -182,6 +203,7 @@ class Manifest:
 
     def remove_file(self, source: str) -> None:
         with self.db:
+            self.db.execute("DELETE FROM file_stats WHERE source=?", (source,))
             self.db.execute("DELETE FROM chunks WHERE source=?", (source,))
             self.db.execute("DELETE FROM files WHERE source=?", (source,))
             self._bump()

@@ -86,3 +86,27 @@ def test_an_index_from_before_fts5_is_upgraded_by_the_next_run_without_re_embedd
     assert not (s.index_dir / "bm25").exists() and not (s.index_dir / "bm25.lock").exists()
     hits = HybridRetriever(s.replace(retrieval="bm25"), embedder=indexer.embedder).search("لافروف منظمة معاهدة", 3)
     assert hits and hits[0].source == "003_311d5706b071db88.txt"
+
+
+@pytest.mark.slow
+def test_a_no_op_run_reads_only_files_whose_size_or_mtime_changed(tmp_path):
+    import os
+
+    corpus = copy_corpus(tmp_path / "c", ["003_311d5706b071db88.txt"])
+    s = Settings.from_env(env={}, corpus_dir=corpus, index_dir=tmp_path / "i")
+    indexer = Indexer(s)
+    indexer.index()
+    path = corpus / "003_311d5706b071db88.txt"
+    manifest = Store(s).manifest
+    st = path.stat()
+    assert manifest.file_stats() == {path.name: (st.st_size, st.st_mtime_ns)}
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # touched, same bytes: read, unchanged, restat
+    report = Indexer(s, embedder=indexer.embedder).index()
+    assert report.unchanged == [path.name] and report.chunks_embedded == 0
+    assert manifest.file_stats()[path.name][1] == st.st_mtime_ns + 10**9
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("لافروف", "لافروڤ", 1), encoding="utf-8")  # same size in bytes, new mtime
+    assert path.stat().st_size == st.st_size
+    report = Indexer(s, embedder=indexer.embedder).index()
+    assert report.updated == [path.name] and report.chunks_embedded > 0
+    manifest.close()
