@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from stat import S_ISLNK as stat_is_link
 from typing import Callable
 
 from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -13,7 +15,7 @@ from .chunk import chunk_article, embed_text
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .faults import checkpoint
-from .ingest import Article, corpus_files, read_article
+from .ingest import Article, corpus_sources, read_article
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -94,17 +96,16 @@ class Indexer:
         The stat is taken before reading, so a file changed while it is read is read again next time."""
         corpus = self.settings.corpus_dir
         articles, skipped, same, stats = [], [], [], {}
-        for path in corpus_files(corpus):
-            source = path.relative_to(corpus).as_posix()
+        for source in corpus_sources(corpus):
             try:
-                st = path.stat()
-                stat = (st.st_size, st.st_mtime_ns)
+                st = os.lstat(os.path.join(corpus, source))  # a symlink's own stat: never matches, always read
+                stat = (st.st_size, st.st_mtime_ns) if not stat_is_link(st.st_mode) else None
             except OSError:
                 stat = None
-            if stat is not None and recorded.get(source) == stat and not path.is_symlink():
+            if stat is not None and recorded.get(source) == stat:
                 same.append(source)
                 continue
-            item = read_article(path, corpus)
+            item = read_article(corpus / source, corpus)
             if isinstance(item, Article):
                 articles.append(item)
                 if stat is not None:
