@@ -31,9 +31,9 @@ class Settings:
     retrieval: str = "hybrid"                # hybrid | dense | bm25
     rrf_k: int = 60                          # reciprocal rank fusion constant
     bm25_weight_ar: float = 1.0              # keyword weight in fusion for Arabic questions
-    bm25_weight_en: float = 0.2              # English question over Arabic text: keywords mostly add noise
+    bm25_weight_en: float = 0.0              # English question over Arabic text: keywords only add noise (eval/README.md)
     dense_weight: float = 1.0                # dense weight in fusion
-    prf: bool = True                         # English questions: also search BM25 with Arabic words of the top dense passages
+    prf: bool = False                        # English questions: also search BM25 with Arabic words of the top dense passages
     prf_weight: float = 0.3                  # that list's weight in fusion (eval/README.md: ranking)
     rerank: bool = True                      # reorder the fused candidates with the trained reranker (rag/models/reranker.json)
     rerank_depth: int = 20                   # how many fused candidates the reranker scores
