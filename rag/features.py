@@ -5,6 +5,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -72,7 +73,12 @@ def stem(token: str) -> str:
 
 def keys(text: str) -> list[str]:
     """Content-word stems of `text` (stopwords and question words out)."""
-    return [stem(t) for t in tokens(text) if t not in _QUESTION_WORDS]
+    return list(_keys(text))
+
+
+@lru_cache(maxsize=50_000)  # the same chunks and sentences come back question after question
+def _keys(text: str) -> tuple[str, ...]:
+    return tuple(stem(t) for t in tokens(text) if t not in _QUESTION_WORDS)
 
 
 def question_type(text: str) -> str:
@@ -86,13 +92,18 @@ def question_type(text: str) -> str:
 
 def cues(text: str) -> dict[str, float]:
     """Which answer types a text could hold: numbers, years/dates, time words."""
+    return dict(_cues(text))
+
+
+@lru_cache(maxsize=50_000)
+def _cues(text: str) -> tuple[tuple[str, float], ...]:
     norm = normalize(text)
     words = set(norm.split()) | set(tokens(text, drop_stopwords=False))
     has_year = bool(_YEAR.search(norm))
     has_month = bool(words & _MONTHS)
     has_number = bool(_DIGITS.search(norm)) or bool(words & _AR_NUMBER_WORDS)
-    return {"number": float(has_number), "date": float(has_year or has_month),
-            "time_word": float(bool(words & _TIME_WORDS))}
+    return (("number", float(has_number)), ("date", float(has_year or has_month)),
+            ("time_word", float(bool(words & _TIME_WORDS))))
 
 
 def type_match(qtype: str, c: dict[str, float]) -> float:

@@ -80,7 +80,11 @@ class Reranker:
     def rerank(self, q: F.Question, cands: list) -> list:
         depth = self.settings.rerank_depth
         head, tail = cands[:depth], cands[depth:]
-        probs = self.model(q.lang).predict(chunk_features(q, head))
+        model = self.model(q.lang)
+        if not model.coef.any():  # trained to keep the fused order (Arabic, measured): no features to compute,
+            probs = np.full(len(head), 1.0 / (1.0 + np.exp(-model.intercept)))  # the constant the model would give
+        else:
+            probs = model.predict(chunk_features(q, head))
         for c, p in zip(head, probs):
             c.score = float(p)
         floor = min((c.score for c in head), default=0.0)
