@@ -2,6 +2,12 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -45,3 +51,57 @@ def indexed(tmp_path_factory) -> Settings:
 def assistant(indexed):
     from rag.chat import Assistant
     return Assistant(indexed)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class LlamaServer:
+    url: str     # OpenAI-compatible base URL, e.g. http://127.0.0.1:PORT/v1
+    model: str   # the name it serves the GGUF under
+    log: Path
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory) -> LlamaServer:
+    """A real OpenAI-compatible server: llama.cpp's (`python -m llama_cpp.server`) serving the 0.5B GGUF fixture on
+    127.0.0.1, started once per session, ready when /v1/models answers, killed at the end."""
+    try:
+        import llama_cpp.server  # noqa: F401
+        from rag.gguf import assemble
+        gguf = assemble("qwen2.5-coder-0.5b")
+    except ImportError as exc:
+        pytest.skip(f"llama-cpp-python[server] or the GGUF fixture packages are not installed: {exc}")
+    port, model = free_port(), "qwen2.5-coder-0.5b"
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", model,
+                                 "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2",
+                                 "--verbose", "False"], stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/models", timeout=5) as r:
+                    if r.status == 200 and model in r.read().decode():
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"llama_cpp.server not ready after 300 s:\n{log.read_text()[-2000:]}")
+            time.sleep(1)
+        yield LlamaServer(url, model, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
