@@ -36,13 +36,15 @@ class Answer:
     question: str = ""                                # the standalone question that was searched
     short_answer: str = ""                            # the answer phrase, verbatim inside the first quote, or ""
     answerable: float | None = None                   # the refusal gate's probability that the passages answer
+    timeline: bool = False                            # quotes/passages in date order (rag/timeline.py, #14)
 
     def to_dict(self) -> dict:
         return {"answer": self.answer, "language": self.language, "refused": self.refused,
                 "citations": [c.to_dict() for c in self.citations], "engine": self.engine, "notice": self.notice,
                 "unsupported_sentences": self.dropped, "standalone_question": self.question,
                 "short_answer": self.short_answer,
-                "answerable": None if self.answerable is None else round(self.answerable, 4)}
+                "answerable": None if self.answerable is None else round(self.answerable, 4),
+                "timeline": self.timeline}
 
 
 class Engine(Protocol):
@@ -165,12 +167,12 @@ class LLMEngine:
         self._focus = focus  # cuts long passages down to their best sentences, so the prompt stays short
         self._lock = threading.Lock()  # llama.cpp contexts are not re-entrant
 
-    def prompt(self, question: str, hits: list[Hit], language: str) -> str:
+    def prompt(self, question: str, hits: list[Hit], language: str, timeline: bool = False) -> str:
         passages = "\n\n".join(
-            prompts.render("passage", n=n, title=h.title or h.source, date=h.date or "unknown date", text=h.text)
+            prompts.render("passage", n=n, title=h.title or h.source, date=h.shown_date or "unknown date", text=h.text)
             for n, h in enumerate(hits, start=1))
-        return prompts.render(f"answer.{language}", passages=passages, question=question,
-                              refusal=prompts.template(f"refusal.{language}"))
+        return prompts.render(f"answer{'_timeline' if timeline else ''}.{language}", passages=passages,
+                              question=question, refusal=prompts.template(f"refusal.{language}"))
 
     def complete(self, prompt: str) -> str:
         """One short non-streamed completion (used to condense follow-up questions)."""
@@ -212,6 +214,10 @@ class LLMEngine:
         from llama_index.core.llms import ChatMessage
 
         hits = hits[: self.settings.llm_context_chunks]
+        from .timeline import by_date, is_timeline  # hook (#14): a "how did X develop" question reads passages by date
+        timeline = is_timeline(question)
+        if timeline:
+            hits, selection = by_date(hits), None  # the selection's passage numbers follow the old order
         shown = hits
         if self._focus is not None and sum(len(h.text) for h in hits) > self.settings.llm_context_chars:
             # the selector's best sentences are the context (the same ones the extractive engine would quote)
@@ -219,7 +225,7 @@ class LLMEngine:
                 selection = None
             shown = self._focus.focus(question, hits, self.settings.llm_context_chars, selection)
         messages = [ChatMessage(role="system", content=prompts.template("system")),
-                    ChatMessage(role="user", content=self.prompt(question, shown, language))]
+                    ChatMessage(role="user", content=self.prompt(question, shown, language, timeline))]
         parts = []
         try:
             with self._lock:
@@ -243,7 +249,8 @@ class LLMEngine:
         if not citations:
             log.warning("%s answer with no supported sentence, not shown: %r", self.name, text[:300])
             raise ModelError(f"the {self.name} model's answer was not supported by any passage")
-        yield Answer(answer, language, False, citations, self.name, dropped=dropped, question=question)
+        yield Answer(answer, language, False, citations, self.name, dropped=dropped, question=question,
+                     timeline=timeline)
 
 
 def _is_refusal(text: str, language: str) -> bool:

@@ -13,7 +13,11 @@ from .embed import make_embedder
 from .arabic import detect_language, tokens
 from .config import Settings
 from .errors import ModelError, QuestionError
+from .dedup import collapse
+from .filters import Filters
+from .news import with_news
 from .retrieve import HybridRetriever, Hit
+from .timeline import TimelineEngine, is_timeline
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -97,17 +101,27 @@ class Assistant:
             return joined
         return rewritten
 
-    def search(self, question: str, k: int | None = None) -> list[Hit]:
-        return self.retriever.search(question, k or self.settings.top_k)
+    def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
+        """Hits within `filters` (default: the settings' since/until/outlet), near-duplicates cited once."""
+        k = k or self.settings.top_k
+        return self._distinct(self.retriever.rank(question, filters=self._filters(filters))[1], k)
+
+    def _filters(self, filters: Filters | None) -> Filters:
+        return filters if filters is not None else Filters.from_settings(self.settings)
+
+    def _distinct(self, cands, k: int) -> list[Hit]:
+        # A near-duplicate group is one hit (the others in its `also`); twice as deep so k distinct hits remain.
+        hits = self.retriever.hits(cands, 2 * k)
+        return collapse(hits, self.store.manifest)[:k] if hits else hits
 
     def stream(self, question: str, conversation: Conversation | None = None, engine: str | None = None,
-               k: int | None = None) -> Iterator[str | Answer | list[Hit]]:
+               k: int | None = None, filters: Filters | None = None) -> Iterator[str | Answer | list[Hit]]:
         """Yields the evidence (list of Hits) first, then text deltas, then the final Answer."""
         question = check_question(question, self.settings.max_question_chars)
         language = detect_language(question)
         standalone = self.condense(question, conversation, engine)
-        q, cands = self.retriever.rank(standalone)
-        hits = self.retriever.hits(cands, k or self.settings.top_k)
+        q, cands = self.retriever.rank(standalone, filters=self._filters(filters))
+        hits = self._distinct(cands, k or self.settings.top_k)
         yield hits
         name = engine or self.settings.resolved_engine
         selection = self.extractive.select(q, hits) if hits else None
@@ -118,7 +132,10 @@ class Assistant:
         else:
             final = None
             try:
-                for event in self.engine(name).stream(standalone, hits, language, q, selection):
+                engine_ = self.engine(name)
+                if name == "extractive" and is_timeline(standalone):  # hook (#14): quotes in date order
+                    engine_ = TimelineEngine(self.extractive)
+                for event in engine_.stream(standalone, hits, language, q, selection):
                     if isinstance(event, Answer):
                         final = event
                     else:
@@ -128,19 +145,21 @@ class Assistant:
                     raise
                 log.warning("engine %s failed: %s", name, exc)
                 notice = MESSAGES["fallback"][language].format(engine=name, reason=str(exc)[:200])
-                for event in self.extractive.stream(standalone, hits, language, q, selection):
+                fallback = TimelineEngine(self.extractive) if is_timeline(standalone) else self.extractive
+                for event in fallback.stream(standalone, hits, language, q, selection):
                     if isinstance(event, Answer):
                         final = Answer(**{**event.__dict__, "notice": notice})
                     else:
                         yield "\n\n" + notice + "\n\n" + event
+        final = with_news(final, hits)
         if conversation is not None:
             conversation.turns.append(Turn(question, final))
         yield final
 
     def ask(self, question: str, conversation: Conversation | None = None, engine: str | None = None,
-            k: int | None = None) -> Answer:
+            k: int | None = None, filters: Filters | None = None) -> Answer:
         final = None
-        for event in self.stream(question, conversation, engine, k):
+        for event in self.stream(question, conversation, engine, k, filters):
             if isinstance(event, Answer):
                 final = event
         return final

@@ -6,11 +6,14 @@ import re
 from llama_index.core.schema import TextNode
 
 from .ingest import Article
+from .meta import values
 
 # A sentence ends at . ! ? ؟ ؛ ; (followed by space) or at a line break; quotes closing a sentence stay with it.
 _SENTENCE = re.compile(r"(?:[^\n.!?؟؛;]|[.!?؟؛;]+(?=[^\s.!?؟؛;\"»”')\]]))*"
                        r"(?:[.!?؟؛;]+[\"»”')\]]*(?=\s|$)|\n|$)")
-META_KEYS = ("source", "title", "date", "date_text", "file_sha256", "position", "n_chunks", "start", "end")
+META_KEYS = ("source", "title", "date", "date_text", "file_sha256", "position", "n_chunks", "start", "end",
+             "date_precision", "outlet", "outlet_key", "date_lo", "date_hi")
+FILTER_KEYS = ("date_precision", "outlet", "outlet_key", "date_lo", "date_hi")  # what Chroma's `where` filters on
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -55,11 +58,13 @@ def chunk_article(article: Article, size: int, overlap: int) -> list[TextNode]:
         current.append(span)
     if current:
         groups.append(current)
+    news = {k: v for k, v in values(article.meta).items() if k in FILTER_KEYS} if article.meta else {}
     nodes = []
     for i, group in enumerate(groups):
         start, end = group[0][0], group[-1][1]
         meta = {"source": article.source, "title": article.title, "date": article.date, "date_text": article.date_text,
-                "file_sha256": article.sha256, "position": i, "n_chunks": len(groups), "start": start, "end": end}
+                "file_sha256": article.sha256, "position": i, "n_chunks": len(groups), "start": start, "end": end,
+                **news}
         nodes.append(TextNode(id_=f"{article.source}#{i:04d}", text=article.text[start:end], metadata=meta,
                               excluded_embed_metadata_keys=list(META_KEYS),
                               excluded_llm_metadata_keys=list(META_KEYS)))

@@ -23,10 +23,15 @@ class Citation:
     title: str
     date: str
     text: str         # the whole passage, for the sources panel
+    outlet: str = ""          # news metadata (#14), filled from the hit by chat.Assistant
+    date_text: str = ""       # the date as the article writes it ("20 أكتوبر" when the year is unknown)
+    date_precision: str = ""  # day | month | year | partial | none
+    also: tuple = ()          # near-duplicates not cited again: ({source, outlet, date}, ...)
 
     def to_dict(self) -> dict:
         return {"n": self.n, "source": self.source, "chunk_id": self.chunk_id, "snippet": self.snippet,
-                "score": round(self.score, 4), "title": self.title, "date": self.date}
+                "score": round(self.score, 4), "title": self.title, "date": self.date, "date_text": self.date_text,
+                "date_precision": self.date_precision, "outlet": self.outlet, "also": list(self.also)}
 
 
 def overlap(sentence: str, passage: str) -> float:

@@ -142,7 +142,8 @@ def retrieve_cmd(settings: Settings, question: str, as_json: bool):
         _print_json([h.to_dict() for h in hits])
         return
     for i, h in enumerate(hits, start=1):
-        click.echo(f"[{i}] {h.source}  {h.chunk_id}  score={h.score:.3f}  {h.date or ''}\n    {h.title}\n    {h.snippet}")
+        meta = "  ".join(x for x in (h.outlet, h.shown_date) if x)
+        click.echo(f"[{i}] {h.source}  {h.chunk_id}  score={h.score:.3f}  {meta}\n    {h.title}\n    {h.snippet}")
 
 
 @main.command("ask")
@@ -156,6 +157,7 @@ def ask_cmd(settings: Settings, question: str, as_json: bool):
     """
     from .answer import Answer
     from .chat import Assistant
+    from .meta import shown_date
 
     assistant = Assistant(settings)
     final = None
@@ -173,7 +175,10 @@ def ask_cmd(settings: Settings, question: str, as_json: bool):
         click.echo(final.answer, nl=False)
     click.echo(f"\n\n[engine: {final.engine}]")
     for c in final.citations:
-        click.echo(f"[{c.n}] {c.source} ({c.chunk_id}) {c.date}\n    {c.snippet}")
+        meta = "  ".join(x for x in (c.outlet, shown_date(c.date, c.date_text, c.date_precision)) if x)
+        click.echo(f"[{c.n}] {c.source} ({c.chunk_id}) {meta}\n    {c.snippet}")
+        for a in c.also:
+            click.echo(f"    also published by {a.get('outlet') or '?'}: {a['source']} {a.get('date') or ''}")
 
 
 @main.command("serve")

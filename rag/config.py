@@ -64,6 +64,10 @@ class Settings:
     auth: str = ""                           # user:pass to protect the web chat
     max_upload_bytes: int = 2_000_000        # per uploaded article
     concurrency: int = 4                     # Gradio queue workers
+    # News filters (#14, rag/filters.py): only articles from these dates / outlets are searched.
+    since: str = ""                          # earliest article date, YYYY, YYYY-MM or YYYY-MM-DD (undated articles are left out)
+    until: str = ""                          # latest article date, YYYY, YYYY-MM or YYYY-MM-DD (undated articles are left out)
+    outlet: str = ""                         # only these outlets, comma-separated, any spelling ("Al Jazeera,الشرق")
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -80,6 +84,9 @@ class Settings:
             raise ConfigError(f"top_k must be > 0, but got {self.top_k}")
         if self.index_batch <= 0:
             raise ConfigError(f"index_batch must be > 0, but got {self.index_batch}")
+        from .meta import filter_day  # a bad --since/--until names itself here, before any model loads
+        if filter_day(self.since, "since", False) > filter_day(self.until, "until", True) > 0:
+            raise ConfigError(f"since must not be after until, but got since={self.since!r}, until={self.until!r}")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":

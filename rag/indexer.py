@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from pathlib import Path
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from stat import S_ISLNK as stat_is_link
@@ -15,7 +16,10 @@ from .chunk import chunk_article, embed_text
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .faults import checkpoint
+from .chunk import FILTER_KEYS
+from .dedup import DuplicateIndex
 from .ingest import Article, corpus_sources, read_article
+from .meta import META_VERSION, values
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,7 @@ class IndexReport:
     total_chunks: int = 0
     seconds: float = 0.0
     repaired: list[str] = field(default_factory=list)  # what was found broken and fixed on the way
+    duplicates: int = 0   # near-duplicate pairs found among the added or changed articles (rag/dedup.py)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -85,7 +90,14 @@ class Indexer:
                 collection.delete(where={"source": source})
                 manifest.remove_file(source)
             report.chunks_embedded = self._embed(todo, collection, progress, stats)
+            self._refresh_meta([a for a in map(lambda src: self._article(src, current),
+                                               sorted(manifest.stale_meta(META_VERSION))) if a is not None],
+                               collection)
 
+            # Near-duplicates: the changed files (and any indexed before signatures existed) against all others.
+            unsigned = [a for a in (self._article(src, current) for src in manifest.unsigned()) if a is not None]
+            changed = {a.source: a.text for a in todo} | {a.source: a.text for a in unsigned}
+            report.duplicates = DuplicateIndex(self.store.root / "dedup.lsh").update(manifest, changed, report.removed)
             stats = self.store.status()
             report.total_articles, report.total_chunks = stats["articles"], stats["chunks"]
         report.seconds = round(time.perf_counter() - start, 3)
@@ -154,10 +166,38 @@ class Indexer:
                                             [(n.node_id, n.metadata["position"], n.text) for n in article_nodes])
                                            for a, article_nodes in batch], stats)
         for article, article_nodes in batch:
+            if article.meta:  # a crash before this leaves meta_version behind: the next run's refresh fills it in
+                self.store.manifest.set_meta(article.source, values(article.meta), META_VERSION)
             done += len(article_nodes)
             if progress:
                 progress(done, total, article.source)
         return done
+
+    def _article(self, source: str, current: dict) -> Article | None:
+        """An indexed file as an Article: from this run's scan, or read now when the scan skipped it as unchanged."""
+        if source not in current:
+            return None
+        article = current[source]
+        if article is None:
+            item = read_article(Path(self.settings.corpus_dir) / source, Path(self.settings.corpus_dir))
+            article = item if isinstance(item, Article) else None
+        return article
+
+    def _refresh_meta(self, articles: list[Article], collection) -> None:
+        """Files indexed before rag/meta.py last changed: new metadata into the manifest and onto their chunks in
+        Chroma (what date/outlet filters read), without embedding anything again."""
+        for article in articles:
+            if article.meta is None:
+                continue
+            news = values(article.meta)
+            ids = self.store.manifest.chunk_ids(article.source)
+            if ids:
+                got = collection.get(ids=ids, include=["metadatas"])
+                metas = [{**(m or {}), **{k: news[k] for k in FILTER_KEYS}} for m in got["metadatas"]]
+                collection.update(ids=got["ids"], metadatas=metas)
+            self.store.manifest.set_meta(article.source, news, META_VERSION)
+        if articles:
+            log.info("refreshed the metadata of %d files", len(articles))
 
     def _reconcile(self, collection) -> list[str]:
         """Cheap count check each run; on a mismatch, delete orphans and forget files whose chunks went missing."""

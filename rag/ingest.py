@@ -1,4 +1,4 @@
-"""Read corpus files, skip what is not an article (with a reason), strip scraper boilerplate, extract title and date."""
+"""Read corpus files, skip what is not an article (with a reason), strip scraper boilerplate, extract metadata (meta.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -7,6 +7,8 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from .meta import Meta, date_range, extract, split_front_matter
 
 
 log = logging.getLogger(__name__)
@@ -19,10 +21,23 @@ MAX_FILE_BYTES = 2_000_000  # a news article is never this big; bigger files are
 class Article:
     source: str      # path relative to the corpus folder, with forward slashes
     title: str
-    date: str        # ISO date (YYYY-MM-DD), "--MM-DD" when the text gives no year, "" when unknown
-    date_text: str   # the date as the article writes it
+    date: str        # ISO at its precision (YYYY-MM-DD, YYYY-MM, YYYY); "" when the year is unknown or no date
+    date_text: str   # the date as the article writes it ("20 أكتوبر" when the year is unknown)
     text: str        # cleaned body, title first
     sha256: str      # hash of the raw file bytes
+    meta: Meta | None = None  # date precision, outlet, and where each came from
+
+    @property
+    def outlet(self) -> str:
+        return self.meta.outlet if self.meta else ""
+
+    @property
+    def date_precision(self) -> str:
+        return self.meta.date_precision if self.meta else ("day" if self.date else "none")
+
+    @property
+    def date_range(self) -> tuple[int, int]:
+        return date_range(self.date, self.date_precision)
 
 
 @dataclass(frozen=True)
@@ -44,23 +59,7 @@ _TAIL_MARKER = re.compile(r"^(كلمات مفتاحية|قصص قد تهمك|ت�
 _PRINT_PREFIX = re.compile(r"^طباعة\s+\S")
 _SENTENCE_END = re.compile(r"[.!?؟»\"”:]\s*$")
 _HEADLINE_END = re.compile(r"[.!?؟]\s*$")  # a related-headline list has no sentence ends
-_CAPTION = re.compile(r"REUTERS|رويترز|AFP|Getty|أ ف ب|فرانس برس", re.IGNORECASE)
 
-_MONTHS = {
-    "يناير": 1, "فبراير": 2, "مارس": 3, "ابريل": 4, "مايو": 5, "يونيو": 6, "يونيه": 6, "يوليو": 7, "يوليه": 7,
-    "اغسطس": 8, "سبتمبر": 9, "اكتوبر": 10, "نوفمبر": 11, "ديسمبر": 12,
-    "كانون الثاني": 1, "شباط": 2, "اذار": 3, "نيسان": 4, "ايار": 5, "حزيران": 6, "تموز": 7, "اب": 8,
-    "ايلول": 9, "تشرين الاول": 10, "تشرين الثاني": 11, "كانون الاول": 12,
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-    "september": 9, "october": 10, "november": 11, "december": 12,
-}
-_MONTH_ALT = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
-# "12/يونيو/2024", "02 يوليو 2021", "27 اكتوبر 2015", "20 اكتوبر (تشرين الاول)" (all on normalised text).
-_DATE = re.compile(rf"(?<!\d)(\d{{1,2}})\s*[/\-\s]\s*({_MONTH_ALT})(?:\s*[/\-\s]\s*(\d{{4}})(?!\d))?")
-_NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-]((?:19|20)\d{2})(?!\d)")
-_SAME_LENGTH = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه", "ى": "ي",
-                              **{chr(0x0660 + i): str(i) for i in range(10)}})
-HEADER_LINES = 6  # the article's own date sits in its first lines; later dates are about events
 
 
 def read_article(path: Path, corpus_dir: Path) -> Article | Skipped:
@@ -87,12 +86,14 @@ def read_article(path: Path, corpus_dir: Path) -> Article | Skipped:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return Skipped(source, f"not UTF-8 (bad byte at offset {exc.start}; maybe Windows-1256 or Latin-1): save it as UTF-8")
+    front, text = split_front_matter(text)
     body = clean(text)
     if not body:
         return Skipped(source, "no article text left after removing page boilerplate")
-    title = body.split("\n", 1)[0].strip()
-    date, date_text = find_date(body)
-    return Article(source, title, date, date_text, body, hashlib.sha256(raw).hexdigest())
+    meta = extract(body, front, source)
+    if meta.title_from == "front matter" and body.split("\n", 1)[0].strip() != meta.title:
+        body = f"{meta.title}\n{body}"  # the text starts with its title, as the chunker and the embedder expect
+    return Article(source, meta.title, meta.date, meta.date_text, body, hashlib.sha256(raw).hexdigest(), meta)
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
@@ -154,21 +155,9 @@ def _drop_tail(lines: list[str]) -> list[str]:
 
 
 def find_date(body: str) -> tuple[str, str]:
-    """The article's own date from its first lines (photo captions skipped): (ISO or "--MM-DD" or "", as written)."""
-    for line in body.split("\n")[:HEADER_LINES]:
-        if _CAPTION.search(line):
-            continue
-        norm = line.translate(_SAME_LENGTH).lower()  # keeps positions so the date can be cut from the original
-        m = _DATE.search(norm)
-        if m:
-            day, month, year = int(m.group(1)), _MONTHS[m.group(2)], m.group(3)
-            if 1 <= day <= 31:
-                iso = f"{year}-{month:02d}-{day:02d}" if year else f"--{month:02d}-{day:02d}"
-                return iso, line[m.start():m.end()]
-        m = _NUMERIC_DATE.search(norm)
-        if m and 1 <= int(m.group(1)) <= 31 and 1 <= int(m.group(2)) <= 12:
-            return f"{m.group(3)}-{int(m.group(2)):02d}-{int(m.group(1)):02d}", line[m.start():m.end()]
-    return "", ""
+    """The article's own date (see meta.extract): (ISO at its precision or "", as written)."""
+    meta = extract(body, {}, "")
+    return meta.date, meta.date_text
 
 
 def _inside(path: Path, folder: Path) -> bool:

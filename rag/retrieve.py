@@ -18,6 +18,8 @@ from .arabic import tokens
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .errors import StoreUnavailableError
+from .filters import Filters, Scope
+from .meta import shown_date
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -38,10 +40,19 @@ class Hit:
     text: str
     keyword: float = 0.0  # BM25 score relative to the question's best (0 when keywords did not find it)
     rank: int = 0         # 1-based position in the final order
+    outlet: str = ""          # news metadata (#14): publisher, the date as written and how precise it is
+    date_text: str = ""
+    date_precision: str = ""
+    also: tuple = ()          # near-duplicate articles of this one: ({source, outlet, date}, ...)
+
+    @property
+    def shown_date(self) -> str:
+        return shown_date(self.date, self.date_text, self.date_precision)
 
     def to_dict(self) -> dict:
         return {"source": self.source, "chunk_id": self.chunk_id, "score": round(self.score, 4),
-                "snippet": self.snippet, "title": self.title, "date": self.date}
+                "snippet": self.snippet, "title": self.title, "date": self.date, "date_text": self.date_text,
+                "date_precision": self.date_precision, "outlet": self.outlet, "also": list(self.also)}
 
 
 @dataclass
@@ -126,22 +137,30 @@ class HybridRetriever(BaseRetriever):
         idf = bm25.idf(keyword) if keyword is not None else None
         return features.analyse(question, self.embedder.query(question), idf)
 
-    def gather(self, q: features.Question, exclude: set[str] | None = None) -> list[Candidate]:
-        """Every retriever's candidates for `q`, merged by chunk; `exclude` drops files (as if they were not indexed)."""
+    def gather(self, q: features.Question, exclude: set[str] | None = None,
+               scope: Scope | None = None) -> list[Candidate]:
+        """Every retriever's candidates for `q`, merged by chunk; `exclude` drops files (as if they were not indexed);
+        `scope` (date/outlet filters, #14) is a Chroma where and the files the keyword side may rank."""
         s, depth = self.settings, self.settings.candidates
         found: dict[str, Candidate] = {}
+        search = bm25.search
+        if scope is not None:  # the keyword side ranks only the allowed files (less any excluded ones)
+            keep = [src for src in scope.sources if not exclude or src not in exclude]
+            search = lambda kw, keys, k, _: [(h.node, float(h.score)) for h in kw.search(keys, k, keep)]  # noqa: E731
         if s.retrieval in ("hybrid", "dense"):
             where = {"source": {"$nin": sorted(exclude)}} if exclude else None
+            if scope is not None and scope.where:
+                where = {"$and": [scope.where, where]} if where else scope.where
             for rank, hit in enumerate(self.dense.search(q.vector, depth, where)):
                 found[hit.node.node_id] = Candidate(hit.node, dense=hit.score, dense_rank=rank)
         keyword = self.keyword() if s.retrieval in ("hybrid", "bm25") else None
         if keyword is not None:
-            for rank, (node, score) in enumerate(bm25.search(keyword, " ".join(tokens(q.text)), depth, exclude)):
+            for rank, (node, score) in enumerate(search(keyword, " ".join(tokens(q.text)), depth, exclude)):
                 c = found.setdefault(node.node_id, Candidate(node))
                 c.keyword, c.keyword_rank = score, rank
             if q.lang == "en" and s.prf and s.retrieval == "hybrid":
                 terms = self._prf_terms(q, [c for c in found.values() if c.dense_rank is not None], keyword)
-                for rank, (node, score) in enumerate(bm25.search(keyword, " ".join(terms), depth, exclude)):
+                for rank, (node, score) in enumerate(search(keyword, " ".join(terms), depth, exclude)):
                     c = found.setdefault(node.node_id, Candidate(node))
                     c.prf, c.prf_rank = score, rank
         missing = [cid for cid, c in found.items() if c.dense_rank is None]
@@ -187,10 +206,15 @@ class HybridRetriever(BaseRetriever):
             self._reranker = Reranker(self.settings)
         return self._reranker
 
-    def rank(self, question: str, exclude: set[str] | None = None) -> tuple[features.Question, list[Candidate]]:
-        """The analysed question and its candidates in final order (fused, then reranked when enabled)."""
+    def rank(self, question: str, exclude: set[str] | None = None,
+             filters: Filters | None = None) -> tuple[features.Question, list[Candidate]]:
+        """The analysed question and its candidates in final order (fused, then reranked when enabled); `filters`
+        (dates, outlets) apply inside both retrievers."""
         q = self.analyse(question)
-        cands = self.fuse(q, self.gather(q, exclude))
+        scope = filters.scope(self.store.manifest) if filters is not None and filters.active else None
+        if scope is not None and not scope.sources:
+            return q, []  # no article passes the filters
+        cands = self.fuse(q, self.gather(q, exclude, scope))
         if self.settings.rerank and self.settings.retrieval == "hybrid" and cands:
             cands = self.reranker().rerank(q, cands)
         return q, cands
@@ -214,21 +238,22 @@ class HybridRetriever(BaseRetriever):
             c.node.metadata["dense"] = c.dense
         return [NodeWithScore(node=c.node, score=c.score) for c in cands]
 
-    def search(self, question: str, k: int | None = None) -> list[Hit]:
+    def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
         """The top `k` chunks as Hits, best first."""
-        return self.hits(self.rank(question)[1], k)
+        return self.hits(self.rank(question, filters=filters)[1], k)
 
     def hits(self, cands: list[Candidate], k: int | None = None) -> list[Hit]:
         top_keyword = max((c.keyword for c in cands), default=0.0) or 1.0  # over all candidates, as in training
         cands = cands[: k or self.settings.top_k]
-        files = self.store.manifest.titles([c.source for c in cands])  # only the hits' files, not every row
+        files = self.store.manifest.article_meta([c.source for c in cands])  # only the hits' files, not every row
         out = []
         for rank, c in enumerate(cands, start=1):
-            title, date = files.get(c.source, ("", ""))
+            f = files.get(c.source, {})
             text = c.node.get_content()
             out.append(Hit(source=c.source, chunk_id=c.chunk_id, score=c.score, dense=c.dense,
-                           snippet=_snippet(text), title=title, date=date, text=text,
-                           keyword=c.keyword / top_keyword, rank=rank))
+                           snippet=_snippet(text), title=f.get("title", ""), date=f.get("date", ""), text=text,
+                           keyword=c.keyword / top_keyword, rank=rank, outlet=f.get("outlet", ""),
+                           date_text=f.get("date_text", ""), date_precision=f.get("date_precision", "")))
         return out
 
 

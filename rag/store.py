@@ -34,6 +34,9 @@ class Manifest:
     CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS file_stats (source TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS signatures (source TEXT PRIMARY KEY, sig BLOB);
+    CREATE TABLE IF NOT EXISTS duplicates (a TEXT NOT NULL, b TEXT NOT NULL, jaccard REAL, PRIMARY KEY (a, b));
+    CREATE INDEX IF NOT EXISTS duplicates_b ON duplicates(b);
     """
     # file_stats: size and mtime of each file when it was read, so a no-op run reads only files whose stat changed
     # (24,000 files: reading and hashing them all took seconds). A missing row just means "read it".
@@ -52,6 +55,11 @@ class Manifest:
                INSERT INTO chunk_fts(chunk_fts, rowid, keys) VALUES ('delete', old.rowid, old.keys);
                INSERT INTO chunk_fts(rowid, keys) VALUES (new.rowid, new.keys); END""",
     )
+    # Article metadata (rag/meta.py), added to manifests written before it by _open; date_lo/date_hi are the
+    # yyyymmdd range the article can be from (0 when its year is unknown), as in the chunks' Chroma metadata.
+    NEWS_COLUMNS = {"date_text": "TEXT", "date_precision": "TEXT", "date_from": "TEXT", "outlet": "TEXT",
+                    "outlet_key": "TEXT", "outlet_from": "TEXT", "agency": "TEXT", "date_lo": "INTEGER",
+                    "date_hi": "INTEGER", "meta_version": "TEXT"}
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -97,6 +105,11 @@ class Manifest:
             db.executescript(self.SCHEMA)
             if "keys" not in {row[1] for row in db.execute("PRAGMA table_info(chunks)")}:
                 db.execute("ALTER TABLE chunks ADD COLUMN keys TEXT")  # manifests written before keys were stored
+            have = {row[1] for row in db.execute("PRAGMA table_info(files)")}
+            for name, kind in self.NEWS_COLUMNS.items():
+                if name not in have:  # the indexer fills them on its next run (meta_version is NULL)
+                    db.execute(f"ALTER TABLE files ADD COLUMN {name} {kind}")
+            db.commit()
             db.execute("PRAGMA recursive_triggers = ON")  # so INSERT OR REPLACE on chunks also fires the delete trigger
             if not _has_fts(db):
                 self._add_fts(db)
@@ -176,6 +189,105 @@ class Manifest:
         rows = self.db.execute(f"SELECT source, title, date FROM files WHERE source IN ({marks})", sources)
         return {r[0]: (r[1] or "", r[2] or "") for r in rows}
 
+    def article_meta(self, sources: list[str]) -> dict[str, dict]:
+        """source -> {title, date, date_text, date_precision, outlet, ...} for just these files."""
+        sources = list(dict.fromkeys(sources))
+        if not sources:
+            return {}
+        cols = ("source", "title", "date", *self.NEWS_COLUMNS)
+        marks = ",".join("?" * len(sources))
+        rows = self.db.execute(f"SELECT {', '.join(cols)} FROM files WHERE source IN ({marks})", sources)
+        return {r[0]: {c: ("" if v is None else v) for c, v in zip(cols, r)} for r in rows}
+
+    def articles(self) -> list[dict]:
+        """Every indexed article with its metadata and chunk count, by source."""
+        cols = ("source", "title", "date", "n_chunks", *self.NEWS_COLUMNS)
+        rows = self.db.execute(f"SELECT {', '.join(cols)} FROM files ORDER BY source")
+        return [{c: ("" if v is None else v) for c, v in zip(cols, r)} for r in rows]
+
+    def set_meta(self, source: str, values: dict, version: str) -> None:
+        """Write one file's article metadata (after replace_file, or when extraction improved: no re-embedding)."""
+        cols = [c for c in self.NEWS_COLUMNS if c != "meta_version" and c in values]
+        with self.db:
+            self.db.execute(f"UPDATE files SET {', '.join(f'{c}=?' for c in cols)}, title=?, date=?, meta_version=? "
+                            "WHERE source=?", [values[c] for c in cols] + [values["title"], values["date"], version,
+                                                                            source])
+
+    def stale_meta(self, version: str) -> set[str]:
+        """Files whose metadata was extracted by an older version of rag/meta.py (or never)."""
+        rows = self.db.execute("SELECT source FROM files WHERE meta_version IS NULL OR meta_version != ?", (version,))
+        return {r[0] for r in rows}
+
+    def sources_where(self, since: int = 0, until: int = 0, outlet_keys: list[str] | None = None) -> list[str]:
+        """Files an article filter lets through (the same rule as filters.chroma_where, on the manifest)."""
+        clauses, params = [], []
+        if since or until:
+            clauses.append("date_lo > 0")
+        if since:
+            clauses.append("date_hi >= ?")
+            params.append(since)
+        if until:
+            clauses.append("date_lo <= ?")
+            params.append(until)
+        if outlet_keys is not None:
+            clauses.append(f"outlet_key IN ({','.join('?' * len(outlet_keys))})")
+            params += list(outlet_keys)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return [r[0] for r in self.db.execute(f"SELECT source FROM files {where} ORDER BY source", params)]
+
+    def outlets(self) -> dict[str, str]:
+        """outlet_key -> outlet name of every indexed outlet."""
+        rows = self.db.execute("SELECT DISTINCT outlet_key, outlet FROM files WHERE outlet_key IS NOT NULL "
+                               "AND outlet_key != ''")
+        return dict(rows)
+
+    # Near-duplicates (rag/dedup.py): each article's MinHash (NULL when too short to compare) and the pairs found.
+    def set_signature(self, source: str, sig: bytes | None, keep: bool = True) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM duplicates WHERE a=? OR b=?", (source, source))
+            self.db.execute("DELETE FROM signatures WHERE source=?", (source,))
+            if keep:
+                self.db.execute("INSERT INTO signatures VALUES (?, ?)", (source, sig))
+
+    def signatures(self, sources: list[str] | None = None) -> dict[str, bytes]:
+        if sources is None:
+            return dict(self.db.execute("SELECT source, sig FROM signatures WHERE sig IS NOT NULL"))
+        marks = ",".join("?" * len(sources))
+        return dict(self.db.execute(f"SELECT source, sig FROM signatures WHERE sig IS NOT NULL AND source IN ({marks})",
+                                    sources))
+
+    def unsigned(self) -> list[str]:
+        """Indexed files never compared for duplicates (indexed before rag/dedup.py)."""
+        return [r[0] for r in self.db.execute("SELECT f.source FROM files f LEFT JOIN signatures s ON s.source = f.source "
+                                              "WHERE s.source IS NULL ORDER BY f.source")]
+
+    def add_duplicate(self, a: str, b: str, jaccard: float) -> None:
+        a, b = sorted((a, b))
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO duplicates VALUES (?, ?, ?)", (a, b, round(jaccard, 4)))
+
+    def duplicate_pairs(self) -> list[tuple[str, str, float]]:
+        return list(self.db.execute("SELECT a, b, jaccard FROM duplicates ORDER BY a, b"))
+
+    def duplicate_groups(self, sources: list[str]) -> dict[str, set[str]]:
+        """source -> the other articles of its near-duplicate group (pairs followed transitively), for these files."""
+        out: dict[str, set[str]] = {}
+        for source in dict.fromkeys(sources):
+            if source in out:
+                continue
+            seen, todo = {source}, [source]
+            while todo:
+                cur = todo.pop()
+                for a, b in self.db.execute("SELECT a, b FROM duplicates WHERE a=? OR b=?", (cur, cur)):
+                    other = b if a == cur else a
+                    if other not in seen:
+                        seen.add(other)
+                        todo.append(other)
+            if len(seen) > 1:
+                for member in seen:
+                    out[member] = seen - {member}
+        return {s: out[s] for s in sources if s in out}
+
     def count_chunks(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
@@ -196,8 +308,9 @@ class Manifest:
                 self.db.execute("DELETE FROM chunks WHERE source=?", (source,))
                 self.db.executemany("INSERT INTO chunks (id, source, position, text, keys) VALUES (?, ?, ?, ?, ?)",
                                     [(cid, source, pos, text, " ".join(tokens(text))) for cid, pos, text in chunks])
-                self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-                                (source, sha256, len(chunks), title, date))
+                # named columns: the news columns (set_meta) come after these in manifests of any age
+                self.db.execute("INSERT OR REPLACE INTO files (source, sha256, n_chunks, title, date) "
+                                "VALUES (?, ?, ?, ?, ?)", (source, sha256, len(chunks), title, date))
             self._bump()
             checkpoint("manifest.before_commit")
 
@@ -324,7 +437,7 @@ class Store:
                 self._client = None
                 SharedSystemClient.clear_system_cache()
                 shutil.rmtree(self.root / "chroma", ignore_errors=True)
-        for name in ("manifest.sqlite", "manifest.sqlite-journal", *OLD_BM25):
+        for name in ("manifest.sqlite", "manifest.sqlite-journal", "dedup.lsh", *OLD_BM25):
             path = self.root / name
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
 

@@ -35,7 +35,8 @@ def test_retrieve_json_contract(cli_env):
     assert r.exit_code == 0, r.output
     hits = json.loads(r.stdout)
     assert 1 <= len(hits) <= 3 and hits[0]["source"] == "003_311d5706b071db88.txt"
-    assert set(hits[0]) == {"source", "chunk_id", "score", "snippet", "title", "date"}
+    assert set(hits[0]) == {"source", "chunk_id", "score", "snippet", "title", "date",
+                            "date_text", "date_precision", "outlet", "also"}  # news fields (#14) added, none renamed
 
 
 def test_ask_json_contract(cli_env):
@@ -98,9 +99,10 @@ def test_every_setting_has_a_flag_that_beats_its_variable(monkeypatch):
             monkeypatch.setenv(f"RAG_{f.name.upper()}", "true")
         else:
             raw = {"engine": "extractive", "embed_backend": "sentence-transformers", "retrieval": "bm25",
-                   "chunk_size": "300", "chunk_overlap": "50"}.get(f.name, values[kind])
+                   "chunk_size": "300", "chunk_overlap": "50", "since": "2024", "until": "2025-06"}.get(f.name, values[kind])
             args, want = [param.opts[-1], raw], raw
-            monkeypatch.setenv(f"RAG_{f.name.upper()}", "1" if kind in ("int", "float") else "from-env")
+            monkeypatch.setenv(f"RAG_{f.name.upper()}", "1" if kind in ("int", "float") else
+                               "2020" if f.name in ("since", "until") else "from-env")
             if f.name in ("engine", "embed_backend", "retrieval"):
                 monkeypatch.delenv(f"RAG_{f.name.upper()}")
         result = CliRunner().invoke(probe, args)

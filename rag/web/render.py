@@ -5,6 +5,7 @@ import html
 import re
 
 from rag.arabic import detect_language
+from rag.meta import shown_date
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
@@ -110,7 +111,11 @@ def render_sources(citations, language: str = "en") -> str:
     parts = [f'<div dir="{d}" class="rag-sources"><h3>{TEXT["sources"][language]}</h3>']
     for c in citations:
         title = html.escape(c.title or c.source)
-        meta = " · ".join(html.escape(x) for x in (c.date, c.source) if x)
+        date = shown_date(c.date, getattr(c, "date_text", ""), getattr(c, "date_precision", ""), language)
+        meta = " · ".join(html.escape(x) for x in (getattr(c, "outlet", ""), date, c.source) if x)
+        also = also_line(getattr(c, "also", ()), language)
+        if also:
+            meta += f'<br><span class="rag-also">{html.escape(also)}</span>'
         parts.append(
             f'<details class="rag-source" id="rag-src-{int(c.n)}" open>'
             f'<summary><b>[{int(c.n)}]</b> {title}</summary>'
@@ -125,8 +130,21 @@ def render_hits(hits, language: str) -> str:
     """Evidence shown while the answer is being written."""
     d = "rtl" if language == "ar" else "ltr"
     items = "".join(f'<li><b>{html.escape(h.title or h.source)}</b> <span class="rag-meta">'
-                    f'{html.escape(h.date or "")} · {html.escape(h.source)}</span></li>' for h in hits)
+                    + " · ".join(html.escape(x) for x in (h.outlet, shown_date(h.date, h.date_text, h.date_precision,
+                                                                               language), h.source) if x)
+                    + '</span></li>' for h in hits)
     return f'<div dir="{d}" class="rag-sources"><h3>{TEXT["sources"][language]}</h3><ol>{items}</ol></div>'
+
+
+def also_line(also, language: str) -> str:
+    """'Also published by: العربية (2024-06-12, b.txt), ...' for a cited article's near-duplicates (#14)."""
+    if not also:
+        return ""
+    items = [f"{a.get('outlet') or a['source']} ({', '.join(x for x in (a.get('date'), a['source']) if x)})"
+             for a in also]
+    if language == "ar":
+        return "نُشر أيضاً في: " + "، ".join(items)
+    return "Also published by: " + ", ".join(items)
 
 
 def render_article(name: str, text: str) -> str:
