@@ -51,6 +51,14 @@ def main() -> None:
     sigs = {a.source: dedup.signature(a.text) for a in arts}
     t_min = time.perf_counter() - t
     mh = {(a, b): sigs[a].jaccard(sigs[b]) for a, b in itertools.combinations(sorted(sigs), 2)}
+    rule = {(a, b): dedup.same_story(sigs[a], sigs[b]) for a, b in itertools.combinations(sorted(sigs), 2)}
+    contain = {(a, b): dedup.containment(sigs[a], sigs[b]) for a, b in itertools.combinations(sorted(sigs), 2)}
+    if "--minhash-only" in sys.argv:
+        print(report("MinHash estimated Jaccard", mh, 0.5))
+        print(report("MinHash estimated containment", contain, dedup.THRESHOLD))
+        print(report(f"rag/dedup rule (containment >= {dedup.THRESHOLD} and Jaccard >= {dedup.MIN_JACCARD})", rule,
+                     dedup.THRESHOLD))
+        return
     exact = {(a.source, b.source): len(dedup.shingles(a.text) & dedup.shingles(b.text))
              / len(dedup.shingles(a.text) | dedup.shingles(b.text)) for a, b in itertools.combinations(arts, 2)}
     embedder = make_embedder(settings)

@@ -16,8 +16,11 @@ log = logging.getLogger(__name__)
 
 NUM_PERM = 128      # MinHash permutations: Jaccard estimated to about +-0.09 (1/sqrt(128))
 SHINGLE = 3         # words per shingle: one edited word changes at most 3 shingles
-THRESHOLD = 0.5     # estimated Jaccard of word 3-shingles at or above which two articles are the same story
-                    # (planted copies 0.6-0.97, different articles on the same subject <= 0.03; eval/dedup.md)
+THRESHOLD = 0.6     # estimated containment (shared shingles / the shorter article's) at or above which two articles
+                    # are the same story: a republished copy is often cut, which Jaccard alone punishes (planted
+                    # copies: Jaccard 0.53-0.77, containment 0.83-0.97; other articles on the subject <= 0.06)
+MIN_JACCARD = 0.25  # and at least this Jaccard: a short piece quoting a few lines of a long one is not a copy
+LSH_THRESHOLD = 0.3 # Jaccard the LSH is tuned for: candidates only, each then checked by containment
 MIN_SHINGLES = 20   # shorter texts are too small to call duplicates safely
 
 
@@ -27,7 +30,7 @@ def shingles(text: str) -> set[bytes]:
 
 
 def signature(text: str):
-    """The article's MinHash, or None when it has too few shingles to compare."""
+    """The article's MinHash (with its shingle count as `.count`), or None when it has too few shingles to compare."""
     from datasketch import MinHash
 
     sh = shingles(text)
@@ -35,20 +38,37 @@ def signature(text: str):
         return None
     m = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
     m.update_batch(list(sh))
+    m.count = len(sh)
     return m
+
+
+def containment(a, b) -> float:
+    """Estimated share of the shorter article's shingles found in the other: |A&B| = J (|A|+|B|) / (1+J)."""
+    j = a.jaccard(b)
+    return j * (a.count + b.count) / ((1 + j) * min(a.count, b.count))
+
+
+def same_story(a, b) -> float:
+    """The containment when the two are near-duplicates (THRESHOLD, MIN_JACCARD), else 0."""
+    c = containment(a, b)
+    return c if c >= THRESHOLD and a.jaccard(b) >= MIN_JACCARD else 0.0
 
 
 SCHEME = "affine32"  # datasketch 2's default hashing; stored hash values are only comparable within one scheme
 
 
 def to_blob(m) -> bytes:
-    return np.asarray(m.hashvalues, dtype=np.uint32).tobytes()
+    """Shingle count, then the hash values (uint32 each)."""
+    return np.asarray([m.count, *m.hashvalues], dtype=np.uint32).tobytes()
 
 
 def from_blob(blob: bytes):
     from datasketch import MinHash
 
-    return MinHash(num_perm=NUM_PERM, hashvalues=np.frombuffer(blob, dtype=np.uint32), scheme=SCHEME)
+    values = np.frombuffer(blob, dtype=np.uint32)
+    m = MinHash(num_perm=NUM_PERM, hashvalues=values[1:], scheme=SCHEME)
+    m.count = int(values[0])
+    return m
 
 
 class DuplicateIndex:
@@ -68,8 +88,9 @@ class DuplicateIndex:
                 lsh = pickle.loads(self.path.read_bytes())
             except Exception as exc:  # noqa: BLE001 - a damaged cache is rebuilt from the manifest
                 log.warning("duplicate index %s unusable (%s); rebuilding it", self.path, exc)
-        if lsh is None:
-            lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+        fresh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+        if lsh is None or (getattr(lsh, "b", None), getattr(lsh, "r", None)) != (fresh.b, fresh.r):
+            lsh = fresh  # none yet, or tuned differently: rebuilt from the signatures below
         keys = set(lsh.keys.keys()) if hasattr(lsh.keys, "keys") else set()
         for gone in keys - signatures.keys():
             lsh.remove(gone)
@@ -91,20 +112,20 @@ class DuplicateIndex:
             if m is not None:
                 signed[source] = m
         lsh = self._load(manifest.signatures())
-        pairs = 0
+        pairs = set()
         for source, m in signed.items():
             for other in lsh.query(m):
-                if other == source:
+                if other == source or tuple(sorted((source, other))) in pairs:
                     continue
-                j = m.jaccard(from_blob(manifest.signatures([other])[other]))
-                if j >= THRESHOLD:
-                    manifest.add_duplicate(source, other, j)
-                    pairs += 1
+                c = same_story(m, from_blob(manifest.signatures([other])[other]))
+                if c:
+                    manifest.add_duplicate(source, other, c)
+                    pairs.add(tuple(sorted((source, other))))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_bytes(pickle.dumps(lsh))
         tmp.replace(self.path)
-        return pairs
+        return len(pairs)
 
 
 def collapse(hits: list, manifest) -> list:

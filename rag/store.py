@@ -35,7 +35,7 @@ class Manifest:
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS file_stats (source TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS signatures (source TEXT PRIMARY KEY, sig BLOB);
-    CREATE TABLE IF NOT EXISTS duplicates (a TEXT NOT NULL, b TEXT NOT NULL, jaccard REAL, PRIMARY KEY (a, b));
+    CREATE TABLE IF NOT EXISTS duplicates (a TEXT NOT NULL, b TEXT NOT NULL, score REAL, PRIMARY KEY (a, b));
     CREATE INDEX IF NOT EXISTS duplicates_b ON duplicates(b);
     """
     # file_stats: size and mtime of each file when it was read, so a no-op run reads only files whose stat changed
@@ -261,13 +261,13 @@ class Manifest:
         return [r[0] for r in self.db.execute("SELECT f.source FROM files f LEFT JOIN signatures s ON s.source = f.source "
                                               "WHERE s.source IS NULL ORDER BY f.source")]
 
-    def add_duplicate(self, a: str, b: str, jaccard: float) -> None:
+    def add_duplicate(self, a: str, b: str, score: float) -> None:
         a, b = sorted((a, b))
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO duplicates VALUES (?, ?, ?)", (a, b, round(jaccard, 4)))
+            self.db.execute("INSERT OR REPLACE INTO duplicates VALUES (?, ?, ?)", (a, b, round(score, 4)))
 
     def duplicate_pairs(self) -> list[tuple[str, str, float]]:
-        return list(self.db.execute("SELECT a, b, jaccard FROM duplicates ORDER BY a, b"))
+        return list(self.db.execute("SELECT a, b, score FROM duplicates ORDER BY a, b"))
 
     def duplicate_groups(self, sources: list[str]) -> dict[str, set[str]]:
         """source -> the other articles of its near-duplicate group (pairs followed transitively), for these files."""
