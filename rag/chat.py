@@ -109,9 +109,13 @@ class Assistant:
     def _filters(self, filters: Filters | None) -> Filters:
         return filters if filters is not None else Filters.from_settings(self.settings)
 
-    def _distinct(self, cands, k: int) -> list[Hit]:
+    def _distinct(self, cands, k: int, per_article: bool = False) -> list[Hit]:
         # A near-duplicate group is one hit (the others in its `also`); twice as deep so k distinct hits remain.
-        hits = self.retriever.hits(cands, 2 * k)
+        # A timeline wants k articles, so then only each article's best chunk is kept.
+        hits = self.retriever.hits(cands, len(cands) if per_article else 2 * k)
+        if per_article:
+            seen: set[str] = set()
+            hits = [h for h in hits if not (h.source in seen or seen.add(h.source))]
         return collapse(hits, self.store.manifest)[:k] if hits else hits
 
     def stream(self, question: str, conversation: Conversation | None = None, engine: str | None = None,
@@ -121,7 +125,7 @@ class Assistant:
         language = detect_language(question)
         standalone = self.condense(question, conversation, engine)
         q, cands = self.retriever.rank(standalone, filters=self._filters(filters))
-        hits = self._distinct(cands, k or self.settings.top_k)
+        hits = self._distinct(cands, k or self.settings.top_k, per_article=is_timeline(standalone))
         yield hits
         name = engine or self.settings.resolved_engine
         selection = self.extractive.select(q, hits) if hits else None

@@ -21,7 +21,7 @@ _AR = re.compile(r"كيف (تطور|تطورت|تغير|تغيرت|تبدل|تب
                  r"مراحل|على مر (السنين|السنوات)|عبر (السنين|السنوات)|تسلسل زمني|التسلسل الزمني|خط زمني|"
                  r"منذ .{2,40} (حتى|الى) |ماذا تغير|تاريخ العلاقات")
 MAX_QUOTES = 5        # one quote per article, at most this many
-MIN_SHARE = 0.2       # an article's best sentence joins the timeline when the selector gives it this share of the best
+MIN_SHARE = 0.1       # an article's best sentence joins the timeline when the selector gives it this share of the best
 
 
 def is_timeline(question: str) -> bool:
