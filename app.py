@@ -12,6 +12,7 @@ import gradio as gr
 from rag.config import Settings
 from rag.web.files import SUFFIXES, article_path, list_sources, safe_name, unique_path  # noqa: F401 - public names
 from rag.web.handlers import ChatHandlers, engine_choices, get_assistant, status_line  # noqa: F401
+from rag.web.corpus import HEADERS, CorpusHandlers, chat_filters, corpus_rows, outlet_choices
 from rag.web.render import render_answer_text, render_hits, render_sources, wrap  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,26 @@ def build_app(settings: Settings) -> gr.Blocks:
                                           elem_id="rag-article-choice", allow_custom_value=False)
                     article_html = gr.HTML(elem_id="rag-article")
                     article_file = gr.File(label="Download", interactive=False)
+                with gr.Accordion("Filters · تصفية", open=False):
+                    with gr.Row():
+                        since = gr.Textbox(label="Since · من", placeholder="2024 / 2024-06 / 2024-06-12",
+                                           elem_id="rag-since")
+                        until = gr.Textbox(label="Until · إلى", placeholder="2025-12-31", elem_id="rag-until")
+                    outlet = gr.Dropdown(outlet_choices(settings), multiselect=True, label="Outlets · المنافذ",
+                                         elem_id="rag-outlet")
+                    filter_note = gr.Markdown(elem_id="rag-filter-note")
+                with gr.Accordion("Corpus · المقالات", open=False):
+                    corpus = gr.Dataframe(corpus_rows(settings), headers=HEADERS, interactive=False,
+                                          elem_id="rag-corpus", wrap=True)
+                    chosen = gr.State("")
+                    with gr.Row():
+                        delete_btn = gr.Button("Delete · حذف", interactive=False, elem_id="rag-delete")
+                        refresh_btn = gr.Button("Refresh · تحديث", elem_id="rag-corpus-refresh")
+                    with gr.Group(visible=False, elem_id="rag-confirm") as confirm:
+                        confirm_text = gr.Markdown(elem_id="rag-confirm-text")
+                        with gr.Row():
+                            confirm_btn = gr.Button("Yes, delete · نعم، احذف", variant="stop", elem_id="rag-confirm-yes")
+                            cancel_btn = gr.Button("Cancel · إلغاء", elem_id="rag-confirm-no")
                 with gr.Accordion("Add articles · إضافة مقالات", open=True):
                     files = gr.File(label=f".txt / .md, up to {settings.max_upload_bytes:,} bytes each",
                                     file_count="multiple", file_types=list(SUFFIXES), elem_id="rag-upload")
@@ -96,7 +117,24 @@ def build_app(settings: Settings) -> gr.Blocks:
                         reindex_btn = gr.Button("Reindex", elem_id="rag-reindex")
                     index_report = gr.Markdown(elem_id="rag-index-report")
 
-        ins = [question, chatbot, conversation, engine]
+        filters = gr.State(None)  # the chat's date/outlet filters (#14); a State is not part of the `ask` API
+
+        def set_filters(since_, until_, outlets_):
+            value, error = chat_filters(since_, until_, outlets_)
+            return (value, "") if value is not None else (None, f"**{error}** (no filter applied)")
+
+        for control in (since, until, outlet):
+            control.change(set_filters, [since, until, outlet], [filters, filter_note], api_name=False)
+        corpus_handlers = CorpusHandlers(settings, handlers)
+        corpus.select(corpus_handlers.select, [corpus], [chosen, article_html, article_file, delete_btn],
+                      api_name=False)
+        delete_btn.click(corpus_handlers.ask_delete, [chosen], [confirm, confirm_text], api_name=False)
+        cancel_btn.click(corpus_handlers.cancel, None, [confirm, confirm_text], api_name=False)
+        confirm_btn.click(corpus_handlers.delete, [chosen],
+                          [confirm, index_report, corpus, status, article, chosen, delete_btn], api_name=False)
+        refresh_btn.click(corpus_handlers.refresh, None, [corpus, outlet], api_name=False)
+        index_report.change(corpus_handlers.refresh, None, [corpus, outlet], api_name=False)
+        ins = [question, chatbot, conversation, engine, filters]
         outs = [chatbot, sources, question, conversation, article]
         send.click(handlers.respond, ins, outs, api_name="ask")
         question.submit(handlers.respond, ins, outs, api_name=False)

@@ -73,7 +73,7 @@ class ChatHandlers:
         allowed = {value for _, value in engine_choices(self.settings)}
         return choice if choice in allowed else None
 
-    def respond(self, message, history, conversation, engine=None):
+    def respond(self, message, history, conversation, engine=None, filters=None):
         """Streams: the question, then the evidence, then the answer with citations. Also the `ask` API.
 
         Yields (chat history, sources html, question box, conversation, article dropdown)."""
@@ -91,7 +91,8 @@ class ChatHandlers:
         yield history, sources, "", conversation, gr.update()
         text, final = "", None
         try:
-            for event in self.assistant.stream(message, conversation, engine=self._engine(engine)):
+            for event in self.assistant.stream(message, conversation, engine=self._engine(engine),
+                                               filters=filters):  # the chat's date/outlet filters (#14)
                 if isinstance(event, list):
                     sources = render_hits(event, lang)
                     msg = TEXT["found"][lang].format(n=len(event))
