@@ -217,6 +217,20 @@ def test_english_sentences_are_checked_against_the_arabic_sentence_they_translat
     assert dropped == ["Russia and Afghanistan signed a military alliance in 2024.", "The moon is made of cheese."]
 
 
+def test_a_short_claim_needs_more_than_one_shared_word():
+    """The served 0.5B model answered "أحمد السلام [1]" (wrong: the envoy is Zamir Kabulov) and it passed the check
+    because the passage names "عبد السلام حنفي": one shared word of two."""
+    from rag.cite import CitationBuilder
+
+    passage = Hit("a.txt", "a.txt#0000", 0.9, 0.9, "", "t", "",
+                  "قال زامير كابولوف مبعوث الكرملين إن عبد السلام حنفي حضر المحادثات.")
+    builder = CitationBuilder([passage], threshold=0.35)
+    _, citations, dropped = builder.build("أحمد السلام [1].")
+    assert citations == [] and len(dropped) == 1 and dropped[0].startswith("أحمد السلام")
+    answer, citations, _ = builder.build("زامير كابولوف [1].")
+    assert [c.source for c in citations] == ["a.txt"] and "[1]" in answer
+
+
 def test_a_sentence_that_only_restates_the_question_is_dropped():
     hits = [_hit(0, "أعلن لافروف أن روسيا سترفع حركة طالبان من قائمة المنظمات الإرهابية.")]
     answer, cites, dropped = CitationBuilder(hits, threshold=0.5).build(
