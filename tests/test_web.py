@@ -69,3 +69,26 @@ def test_engine_is_picked_per_question_without_a_restart(indexed):
         assert 'rag-by-openai' in _final(handlers, AR_Q, "local")
     finally:
         server.close()
+
+
+@pytest.mark.slow
+def test_chat_date_and_outlet_filters_reach_both_retrievers(indexed):
+    """The chat's filter controls (chat_filters -> ChatHandlers.respond -> Assistant.stream): only articles the
+    filter admits are shown as evidence and cited; without a filter the others come back."""
+    from rag.chat import Assistant
+    from rag.web.corpus import chat_filters
+
+    handlers = ChatHandlers(indexed, assistant=Assistant(indexed))
+    seeds = ["000_203a56a6419ab15d.txt", "001_f363e7051d720855.txt", "002_f20e58f4921fb46f.txt",
+             "003_311d5706b071db88.txt", "004_bc119a91e0d0aa00.txt"]
+
+    def evidence(filters) -> set[str]:
+        """Files shown anywhere in the sources panel while answering (the evidence list, then the citations)."""
+        panels = " ".join(str(out[1]) for out in handlers.respond("روسيا وطالبان", [], None, "extractive", filters))
+        return {s for s in seeds if s in panels}
+
+    assert len(evidence(None)) >= 3
+    since_2024, reason = chat_filters("2024-01-01", "", [])
+    assert reason == "" and evidence(since_2024) == {"001_f363e7051d720855.txt"}  # the only article dated 2024+
+    until_2016, _ = chat_filters("", "2016-12-31", [])
+    assert evidence(until_2016) == {"004_bc119a91e0d0aa00.txt"}                   # 2015-10-27
