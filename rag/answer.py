@@ -75,12 +75,10 @@ class ExtractiveEngine:
         with self._lock:
             todo = [s for s in dict.fromkeys(sentences) if s not in self._cache]
             if todo:
+                if len(self._cache) + len(todo) > 20000:  # bounded: a long-running server must not grow without limit
+                    self._cache.clear()
                 for s, v in zip(todo, self.embedder.passages(todo)):
                     self._cache[s] = v
-                if len(self._cache) > 20000:  # bounded: a long-running server must not grow without limit
-                    self._cache.clear()
-                    for s, v in zip(todo, self.embedder.passages(todo)):
-                        self._cache[s] = v
             return np.vstack([self._cache[s] for s in sentences])
 
     def select(self, q: features.Question, hits: list[Hit]) -> Selection:
@@ -137,6 +135,8 @@ class ExtractiveEngine:
         keep: dict[int, set[str]] = {}
         used = 0
         for s in selection.sentences:
+            if s.hit >= len(hits):  # a passage the caller does not pass on (the selection may read more of them)
+                continue
             if used and used + len(s.sentence) > budget:
                 break
             keep.setdefault(s.hit, set()).add(s.sentence)
@@ -221,8 +221,6 @@ class LLMEngine:
         shown = hits
         if self._focus is not None and sum(len(h.text) for h in hits) > self.settings.llm_context_chars:
             # the selector's best sentences are the context (the same ones the extractive engine would quote)
-            if selection is not None and len({s.hit for s in selection.sentences}) > len(hits):
-                selection = None
             shown = self._focus.focus(question, hits, self.settings.llm_context_chars, selection)
         messages = [ChatMessage(role="system", content=prompts.template("system")),
                     ChatMessage(role="user", content=self.prompt(question, shown, language, timeline))]

@@ -128,11 +128,10 @@ class Assistant:
         hits = self._distinct(cands, k or self.settings.top_k, per_article=is_timeline(standalone))
         yield hits
         name = engine or self.settings.resolved_engine
-        selection = self.extractive.select(q, hits) if hits else None
         if not hits or max(h.dense for h in hits) < self.settings.relevance_floor:
-            final = refusal(language, standalone, name)
-        elif not self.extractive.answerable(selection, language):  # the gate: no model is called for a refusal
-            final = refusal(language, standalone, name, answerable=selection.answerable)
+            final = refusal(language, standalone, name)  # nothing close: no sentence is embedded or scored
+        elif not self.extractive.answerable(selection := self.extractive.select(q, hits), language):
+            final = refusal(language, standalone, name, answerable=selection.answerable)  # the gate: no model runs
         else:
             final = None
             try:
