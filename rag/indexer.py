@@ -100,6 +100,7 @@ class Indexer:
             report.duplicates = DuplicateIndex(self.store.root / "dedup.lsh").update(manifest, changed, report.removed)
             stats = self.store.status()
             report.total_articles, report.total_chunks = stats["articles"], stats["chunks"]
+            manifest.mark_clean()  # checked (or found as last known clean) at open; since then only our commits
         report.seconds = round(time.perf_counter() - start, 3)
         return report
 
