@@ -22,6 +22,7 @@ THRESHOLD = 0.6     # estimated containment (shared shingles / the shorter artic
 MIN_JACCARD = 0.25  # and at least this Jaccard: a short piece quoting a few lines of a long one is not a copy
 LSH_THRESHOLD = 0.3 # Jaccard the LSH is tuned for: candidates only, each then checked by containment
 MIN_SHINGLES = 20   # shorter texts are too small to call duplicates safely
+SIGN_BATCH = 256    # signatures written per manifest transaction (a full build: one commit per 256 files)
 
 
 def shingles(text: str) -> set[bytes]:
@@ -103,24 +104,28 @@ class DuplicateIndex:
         """Sign the changed articles (source -> text), forget removed ones, record duplicate pairs; returns pairs."""
         if not changed and not removed and self.path.exists():
             return 0
-        for source in removed:
-            manifest.set_signature(source, None, keep=False)
-        signed = {}
-        for source, text in changed.items():
-            m = signature(text)
-            manifest.set_signature(source, to_blob(m) if m is not None else None)
-            if m is not None:
-                signed[source] = m
+        with manifest.batch():
+            for source in removed:
+                manifest.set_signature(source, None, keep=False)
+        signed, items = {}, list(changed.items())
+        for i in range(0, len(items), SIGN_BATCH):  # one commit per SIGN_BATCH files, not one per file
+            with manifest.batch():
+                for source, text in items[i:i + SIGN_BATCH]:
+                    m = signature(text)
+                    manifest.set_signature(source, to_blob(m) if m is not None else None)
+                    if m is not None:
+                        signed[source] = m
         lsh = self._load(manifest.signatures())
         pairs = set()
-        for source, m in signed.items():
-            for other in lsh.query(m):
-                if other == source or tuple(sorted((source, other))) in pairs:
-                    continue
-                c = same_story(m, from_blob(manifest.signatures([other])[other]))
-                if c:
-                    manifest.add_duplicate(source, other, c)
-                    pairs.add(tuple(sorted((source, other))))
+        with manifest.batch():  # the pairs found: one commit
+            for source, m in signed.items():
+                for other in lsh.query(m):
+                    if other == source or tuple(sorted((source, other))) in pairs:
+                        continue
+                    c = same_story(m, from_blob(manifest.signatures([other])[other]))
+                    if c:
+                        manifest.add_duplicate(source, other, c)
+                        pairs.add(tuple(sorted((source, other))))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_bytes(pickle.dumps(lsh))

@@ -163,12 +163,15 @@ class Indexer:
         if nodes:
             vector_store.add(nodes)
         checkpoint("indexer.after_vectors")
-        self.store.manifest.replace_files([(a.source, a.sha256, a.title, a.date,
-                                            [(n.node_id, n.metadata["position"], n.text) for n in article_nodes])
-                                           for a, article_nodes in batch], stats)
+        manifest = self.store.manifest
+        with manifest.batch():  # rows, keyword index and article metadata of the whole batch: one commit
+            manifest.replace_files([(a.source, a.sha256, a.title, a.date,
+                                     [(n.node_id, n.metadata["position"], n.text) for n in article_nodes])
+                                    for a, article_nodes in batch], stats)
+            for article, _ in batch:
+                if article.meta:
+                    manifest.set_meta(article.source, values(article.meta), META_VERSION)
         for article, article_nodes in batch:
-            if article.meta:  # a crash before this leaves meta_version behind: the next run's refresh fills it in
-                self.store.manifest.set_meta(article.source, values(article.meta), META_VERSION)
             done += len(article_nodes)
             if progress:
                 progress(done, total, article.source)
