@@ -37,6 +37,8 @@ class Manifest:
     CREATE TABLE IF NOT EXISTS signatures (source TEXT PRIMARY KEY, sig BLOB);
     CREATE TABLE IF NOT EXISTS duplicates (a TEXT NOT NULL, b TEXT NOT NULL, score REAL, PRIMARY KEY (a, b));
     CREATE INDEX IF NOT EXISTS duplicates_b ON duplicates(b);
+    CREATE TABLE IF NOT EXISTS lsh (bucket INTEGER NOT NULL, source TEXT NOT NULL, PRIMARY KEY (bucket, source))
+        WITHOUT ROWID;
     """
     # file_stats: size and mtime of each file when it was read, so a no-op run reads only files whose stat changed
     # (24,000 files: reading and hashing them all took seconds). A missing row just means "read it".
@@ -334,6 +336,24 @@ class Manifest:
         a, b = sorted((a, b))
         with self._write():
             self.db.execute("INSERT OR REPLACE INTO duplicates VALUES (?, ?, ?)", (a, b, round(score, 4)))
+
+    # The near-duplicate LSH (rag/dedup.py): an article's band buckets, in the transactions of its signature.
+    def lsh_add(self, source: str, buckets: list[int]) -> None:
+        with self._write():
+            self.db.executemany("INSERT OR IGNORE INTO lsh VALUES (?, ?)", [(b, source) for b in buckets])
+
+    def lsh_remove(self, source: str, buckets: list[int]) -> None:
+        with self._write():
+            self.db.executemany("DELETE FROM lsh WHERE bucket=? AND source=?", [(b, source) for b in buckets])
+
+    def lsh_clear(self) -> None:
+        with self._write():
+            self.db.execute("DELETE FROM lsh")
+
+    def lsh_members(self, buckets: list[int]) -> set[str]:
+        """Articles sharing at least one bucket with these."""
+        return {r[0] for r in self.db.execute(
+            f"SELECT DISTINCT source FROM lsh WHERE bucket IN ({','.join('?' * len(buckets))})", buckets)}
 
     def duplicate_pairs(self) -> list[tuple[str, str, float]]:
         return list(self.db.execute("SELECT a, b, score FROM duplicates ORDER BY a, b"))

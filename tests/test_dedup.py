@@ -52,7 +52,8 @@ def test_each_planted_copy_is_found_and_no_seed_is_merged(dup_index):
     s, report = dup_index
     pairs = {(a, b) for a, b, _ in Store(s).manifest.duplicate_pairs()}
     assert pairs == PLANTED and report.duplicates == len(PLANTED)
-    assert (Path(s.index_dir) / "dedup.lsh").exists()
+    m = Store(s).manifest  # the LSH lives in the manifest: 37 band buckets per signed article
+    assert m.db.execute("SELECT COUNT(DISTINCT source) FROM lsh").fetchone()[0] == len(m.signatures()) > 0
 
 
 @pytest.mark.slow
@@ -95,3 +96,76 @@ def test_a_story_is_cited_once_with_also_published_by(dup_index):
     data = json.loads(out.output)
     sources = [c["source"] for c in data["citations"]]
     assert not ({"003_311d5706b071db88.txt", "dup_003_sputnik.txt"} <= set(sources))
+
+
+def _random_signatures(n: int, seed: int = 0) -> dict:
+    """n random articles' MinHashes, plus near-copies of the first five (most hash values shared)."""
+    import numpy as np
+    from datasketch import MinHash
+
+    rng = np.random.default_rng(seed)
+    sigs = {}
+    for i in range(n):
+        m = MinHash(num_perm=dedup.NUM_PERM, hashvalues=rng.integers(0, 2**32 - 1, dedup.NUM_PERM).astype(np.uint32),
+                    scheme=dedup.SCHEME)
+        m.count = 100
+        sigs[f"a{i:03d}.txt"] = m
+    for i in range(5):
+        values = sigs[f"a{i:03d}.txt"].hashvalues.copy()
+        values[rng.choice(dedup.NUM_PERM, 20, replace=False)] = rng.integers(0, 2**32 - 1, 20).astype(np.uint32)
+        m = MinHash(num_perm=dedup.NUM_PERM, hashvalues=values, scheme=dedup.SCHEME)
+        m.count = 100
+        sigs[f"copy{i}.txt"] = m
+    return sigs
+
+
+def test_lsh_in_the_manifest_finds_what_datasketch_finds(tmp_path):
+    from datasketch import MinHashLSH
+
+    from rag.store import Manifest
+
+    sigs = _random_signatures(300)
+    ref = MinHashLSH(threshold=dedup.LSH_THRESHOLD, num_perm=dedup.NUM_PERM)
+    m = Manifest(tmp_path / "manifest.sqlite")
+    b, r = dedup.DuplicateIndex._bands()
+    assert (b, r) == (ref.b, ref.r)
+    for source, sig in sigs.items():
+        ref.insert(source, sig)
+        m.lsh_add(source, dedup.DuplicateIndex.buckets(sig.hashvalues, b, r))
+    for source, sig in sigs.items():
+        assert m.lsh_members(dedup.DuplicateIndex.buckets(sig.hashvalues, b, r)) == set(ref.query(sig)), source
+    assert {"a000.txt", "copy0.txt"} <= m.lsh_members(dedup.DuplicateIndex.buckets(sigs["copy0.txt"].hashvalues, b, r))
+    m.close()
+
+
+def test_adding_and_removing_one_article_does_not_read_every_signature(tmp_path, monkeypatch):
+    """At 24,000 articles the LSH pickle was loaded and rewritten on every add and delete (~4.5 s); now an update
+    touches the article's own rows. Observable: the SQL run (a trace), and no pickle file."""
+    import sqlite3
+
+    from rag.store import Manifest
+
+    path = tmp_path / "manifest.sqlite"
+    (tmp_path / "dedup.lsh").write_bytes(b"a pickle from an older version")
+    m = Manifest(path)
+    sigs = _random_signatures(50)
+    for source, sig in sigs.items():  # signatures as an older version wrote them: no LSH rows yet
+        m.set_signature(source, dedup.to_blob(sig))
+    index = dedup.DuplicateIndex(tmp_path / "dedup.lsh")
+    monkeypatch.setattr(dedup, "signature", lambda text: sigs[text])  # "text" names the signature to use
+    assert index.update(m, {}, []) == 0  # the upgrade: LSH rows built from the stored signatures, pickle gone
+    assert not (tmp_path / "dedup.lsh").exists()
+    assert m.db.execute("SELECT COUNT(DISTINCT source) FROM lsh").fetchone()[0] == 55
+    m.set_signature("copy1.txt", None, keep=False)
+    m.lsh_remove("copy1.txt", index.buckets(sigs["copy1.txt"].hashvalues, *index._bands()))
+
+    seen: list[str] = []
+    m.db.set_trace_callback(seen.append)
+    assert index.update(m, {"copy1.txt": "copy1.txt"}, []) == 1  # re-added: its copy found
+    assert m.duplicate_groups(["copy1.txt"]) == {"copy1.txt": {"a001.txt"}}
+    assert index.update(m, {}, ["copy1.txt"]) == 0
+    assert m.duplicate_groups(["a001.txt"]) == {}
+    assert not m.lsh_members(index.buckets(sigs["copy1.txt"].hashvalues, *index._bands())) & {"copy1.txt"}
+    full_reads = [q for q in seen if q.startswith("SELECT") and "FROM signatures" in q and "IN (" not in q]
+    assert full_reads == [], full_reads
+    m.close()
