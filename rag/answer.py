@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator, Protocol
@@ -166,6 +167,10 @@ class LLMEngine:
         self._factory = llm_factory
         self._focus = focus  # cuts long passages down to their best sentences, so the prompt stays short
         self._lock = threading.Lock()  # llama.cpp contexts are not re-entrant
+        # the last stream's generation: {"text", "ttft" (s from request to first streamed delta), "tokens" (streamed
+        # deltas: one token each from llama.cpp, in-process or served), "tokens_per_s" (after the first delta)};
+        # read by `rag eval`, None until a generation starts
+        self.last_generation: dict | None = None
 
     def prompt(self, question: str, hits: list[Hit], language: str, timeline: bool = False) -> str:
         passages = "\n\n".join(
@@ -227,10 +232,21 @@ class LLMEngine:
         parts = []
         try:
             with self._lock:
-                for chunk in self._factory().stream_chat(messages):
+                llm = self._factory()  # loading a GGUF is not part of the time to first token
+                stats = self.last_generation = {"text": "", "ttft": None, "tokens": 0, "tokens_per_s": None}
+                start = first = last = time.perf_counter()
+                for chunk in llm.stream_chat(messages):
                     if chunk.delta:
+                        last = time.perf_counter()
+                        if not parts:
+                            first = last
+                            stats["ttft"] = round(first - start, 4)
                         parts.append(chunk.delta)
+                        stats["tokens"] = len(parts)
                         yield chunk.delta
+                stats["text"] = "".join(parts)
+                if len(parts) > 1 and last > first:
+                    stats["tokens_per_s"] = round((len(parts) - 1) / (last - first), 3)
         except ModelError:
             raise
         except Exception as exc:

@@ -197,6 +197,11 @@ def score_group(pairs: list[tuple[dict, dict]], mode: str) -> dict:
             m[f"mrr_{stage}"] = _mean([1.0 / r if r else 0.0 for r in stage_ranks])
     m["latency_p50"] = _percentile(latencies, 0.5)
     m["latency_p95"] = _percentile(latencies, 0.95)
+    if mode == "llm":  # the model's generations only (a gate refusal runs no model): time to first token, speed
+        m["n_generated"] = sum(1 for _, p in pairs if p.get("ttft") is not None)
+        m["ttft_p50"] = _percentile([p["ttft"] for _, p in pairs if p.get("ttft") is not None], 0.5)
+        m["tokens_per_s_p50"] = _percentile([p["tokens_per_s"] for _, p in pairs
+                                             if p.get("tokens_per_s") is not None], 0.5)
     m["errors"] = sum(1 for _, p in pairs if p.get("error"))
     return m
 
@@ -293,9 +298,16 @@ def predict(assistant, item: dict, mode: str, engine: str | None, judge: Judge |
             pred["stages"] = {name: files[:RETRIEVED_FILES]
                               for name, files in assistant.retriever.stages(item["question"]).items()}
             return pred
+        llm = assistant.engine(engine) if engine and engine != "extractive" else None
+        if llm is not None:
+            llm.last_generation = None  # set again only if the model runs (the gate may refuse first)
         start = time.perf_counter()
         answer = assistant.ask(item["question"], engine=engine)
         pred["latency"] = round(time.perf_counter() - start, 4)
+        generation = getattr(llm, "last_generation", None)
+        if generation:  # the model's own text and timing, also when its answer was rejected for the fallback
+            pred.update(generation=generation["text"], ttft=generation["ttft"], tokens=generation["tokens"],
+                        tokens_per_s=generation["tokens_per_s"])
         pred.update(answer=answer.answer, refused=bool(answer.refused), engine=answer.engine,
                     citations=list(dict.fromkeys(c.source for c in answer.citations)),
                     short_answer=answer.short_answer, answerable=answer.answerable)
@@ -338,6 +350,7 @@ def run(settings: Settings, gold_path: str | Path, out_dir: str | Path | None = 
             pred = predict(assistant, item, mode, engine, judged)
             predictions.append(pred)
             fh.write(json.dumps(pred, ensure_ascii=False) + "\n")
+            fh.flush()  # a stopped run keeps the predictions it made
             if progress:
                 progress(i, len(gold))
     metrics = compute_metrics(gold, predictions, mode)
@@ -364,7 +377,7 @@ def run(settings: Settings, gold_path: str | Path, out_dir: str | Path | None = 
 
 TABLE_KEYS = ("n", "hit@1", "hit@5", "mrr", "exact_match", "f1", "contains", "citation_precision", "citation_recall",
               "short_answer_rate", "short_em", "short_f1", "refusal_rate_unanswerable", "false_refusal_rate",
-              "faithfulness", "latency_p50", "latency_p95")
+              "faithfulness", "latency_p50", "latency_p95", "ttft_p50", "tokens_per_s_p50")
 STAGES = ("dense", "bm25", "fused", "reranked")
 CHART_KEYS = ("hit@1", "hit@5", "mrr", "exact_match", "f1", "contains", "citation_precision",
               "refusal_rate_unanswerable", "false_refusal_rate")
@@ -383,7 +396,7 @@ def table(metrics: dict) -> str:
     groups = [("overall", metrics["overall"])] + list(metrics["by_language"].items())
     lines = ["| metric | " + " | ".join(name for name, _ in groups) + " |",
              "|---|" + "---|" * len(groups)]
-    keys = list(TABLE_KEYS)
+    keys = [k for k in TABLE_KEYS if k in metrics["overall"]]  # ttft/tokens only in llm mode
     for stage in STAGES:  # retrieval mode: every stage of the ranking, measured in the same run
         keys += [k for k in (f"hit@1_{stage}", f"hit@5_{stage}", f"mrr_{stage}") if metrics["overall"].get(k) is not None]
     for key in keys:
