@@ -13,13 +13,13 @@ class FakeOpenAIServer:
     """A real HTTP server on 127.0.0.1 speaking the OpenAI chat API, replaying a fixed answer (a fake LLM).
 
     `reply` is a string, or a function of the last message's text returning one. `delay` seconds pass before the
-    reply (a timeout); `fault` breaks it: "http500" (an error status), "malformed" (a stream chunk that is not JSON),
+    reply (a timeout), `word_delay` seconds between streamed words (a model generating); `fault` breaks it: "http500" (an error status), "malformed" (a stream chunk that is not JSON),
     "drop" (the connection closes mid-answer, after a few words and before the promised length)."""
 
-    def __init__(self, reply, delay: float = 0.0, fault: str | None = None):
+    def __init__(self, reply, delay: float = 0.0, fault: str | None = None, word_delay: float = 0.0):
         if fault not in FAULTS:
             raise ValueError(f"fault must be one of {FAULTS}, but got {fault!r}")
-        self.reply, self.delay, self.fault, self.requests = reply, delay, fault, []
+        self.reply, self.delay, self.fault, self.word_delay, self.requests = reply, delay, fault, word_delay, []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -46,6 +46,8 @@ class FakeOpenAIServer:
                         self.send_header("Content-Length", "100000")  # promised, never delivered
                     self.end_headers()
                     for i, word in enumerate(reply.split(" ")):
+                        if i:
+                            time.sleep(outer.word_delay)
                         if outer.fault == "drop" and i == 3:
                             self.wfile.flush()
                             self.connection.shutdown(2)  # the server goes away mid-answer
