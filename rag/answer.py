@@ -297,10 +297,14 @@ def _llama_cpp(path: str, context: int, max_tokens: int, threads: int):
 
 def openai_llm(settings: Settings, max_tokens: int | None = None, temperature: float = 0.1):
     """llama-index OpenAILike client for the configured OpenAI-compatible server (no retries: the timeout is the bound)."""
+    import json
+
     from llama_index.llms.openai_like import OpenAILike
+    extra = {"extra_body": json.loads(settings.llm_extra)} if settings.llm_extra else {}  # checked by Settings
     return OpenAILike(api_base=settings.llm_url, model=settings.llm_model, api_key=settings.llm_api_key,
                       is_chat_model=True, timeout=settings.llm_timeout, max_retries=0,
-                      max_tokens=max_tokens or settings.llm_max_tokens, temperature=temperature, context_window=8192)
+                      max_tokens=max_tokens or settings.llm_max_tokens, temperature=temperature, context_window=8192,
+                      additional_kwargs=extra)
 
 
 def make_engine(settings: Settings, embedder: Embedder, name: str | None = None,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 import os
 import re
 from dataclasses import dataclass, fields
@@ -55,6 +56,8 @@ class Settings:
     llm_model: str = "default"               # model name sent to the OpenAI-compatible server
     llm_api_key: str = "not-needed"          # API key for the server
     llm_timeout: float = 60.0                # seconds before an LLM call is abandoned
+    # #13: server-specific sampling fields sent with every openai-engine request (not all servers accept them)
+    llm_extra: str = ""                      # JSON object added to each request body, e.g. '{"repeat_penalty": 1.0}'
     llm_gguf: str = ""                       # path to a GGUF model for the local engine
     llm_max_tokens: int = 320                # new tokens per answer
     llm_context_chunks: int = 3              # passages given to an LLM (keeps the prompt short on 2 cores)
@@ -84,6 +87,13 @@ class Settings:
             raise ConfigError(f"top_k must be > 0, but got {self.top_k}")
         if self.index_batch <= 0:
             raise ConfigError(f"index_batch must be > 0, but got {self.index_batch}")
+        if self.llm_extra:
+            try:
+                extra = json.loads(self.llm_extra)
+            except ValueError as exc:
+                raise ConfigError(f"llm_extra must be a JSON object, but got {self.llm_extra!r}: {exc}") from None
+            if not isinstance(extra, dict):
+                raise ConfigError(f"llm_extra must be a JSON object, but got {self.llm_extra!r}")
         from .meta import filter_day  # a bad --since/--until names itself here, before any model loads
         if filter_day(self.since, "since", False) > filter_day(self.until, "until", True) > 0:
             raise ConfigError(f"since must not be after until, but got since={self.since!r}, until={self.until!r}")

@@ -8,6 +8,7 @@ from rag.answer import Answer
 from rag.chat import Assistant, Conversation
 from rag.cite import CitationBuilder
 from rag.config import Settings
+from rag.errors import ConfigError
 from rag.indexer import Indexer
 from rag.retrieve import Hit
 from tests.conftest import copy_corpus
@@ -91,6 +92,22 @@ def test_openai_engine_against_a_real_http_server(indexed):
         assert "[1]" in prompt and "أجب باللغة العربية" in prompt.splitlines()[-1]
     finally:
         server.close()
+
+
+def test_llm_extra_fields_reach_the_server_in_every_request_body(indexed):
+    """llama.cpp's server samples with repeat_penalty 1.1 unless told; RAG_LLM_EXTRA sends what the server should use."""
+    server = FakeOpenAIServer("مبعوث الكرملين إلى أفغانستان هو زامير كابولوف [1].")
+    try:
+        s = indexed.replace(engine="openai", llm_url=server.url, llm_extra='{"repeat_penalty": 1.0, "seed": 7}')
+        assert Assistant(s).ask("من هو مبعوث الكرملين إلى أفغانستان؟").engine == "openai"
+        body = server.requests[-1]
+        assert body["repeat_penalty"] == 1.0 and body["seed"] == 7 and body["stream"] is True
+    finally:
+        server.close()
+    with pytest.raises(ConfigError, match="llm_extra must be a JSON object"):
+        indexed.replace(llm_extra="repeat_penalty=1")
+    with pytest.raises(ConfigError, match="llm_extra must be a JSON object"):
+        indexed.replace(llm_extra="[1]")
 
 
 def test_openai_refusal_sentence_means_refused(indexed):

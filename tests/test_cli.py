@@ -99,7 +99,8 @@ def test_every_setting_has_a_flag_that_beats_its_variable(monkeypatch):
             monkeypatch.setenv(f"RAG_{f.name.upper()}", "true")
         else:
             raw = {"engine": "extractive", "embed_backend": "sentence-transformers", "retrieval": "bm25",
-                   "chunk_size": "300", "chunk_overlap": "50", "since": "2024", "until": "2025-06"}.get(f.name, values[kind])
+                   "chunk_size": "300", "chunk_overlap": "50", "since": "2024", "until": "2025-06",
+                   "llm_extra": '{"a": 1}'}.get(f.name, values[kind])
             args, want = [param.opts[-1], raw], raw
             monkeypatch.setenv(f"RAG_{f.name.upper()}", "1" if kind in ("int", "float") else
                                "2020" if f.name in ("since", "until") else "from-env")
