@@ -204,12 +204,13 @@ def test_rag_eval_asks_the_judge_when_a_server_is_configured(tmp_path):
 
 @pytest.mark.slow
 def test_llm_mode_reports_time_to_first_token_and_tokens_per_second(indexed, tmp_path):
-    """The named fake server waits 0.4 s, then streams one word every 0.1 s: the time to first token is the wait, not
-    the whole answer, and the speed is at most 10 words/s. A rejected generation ("[1]" alone) is timed too."""
+    """The named fake server waits 0.4 s, then streams one word every 0.25 s (4 words/s): the time to first token is
+    the wait, not the whole answer, and the speed is about 4 words/s (bounds with room for a slow client under load,
+    which reads the first word late and the rest from its buffer). A rejected generation ("[1]" alone) is timed too."""
     from tests.fakes import FakeOpenAIServer
 
     supported = "مبعوث الكرملين إلى أفغانستان هو زامير كابولوف [1]."
-    server = FakeOpenAIServer(lambda prompt: supported if "الكرملين" in prompt else "[1]", delay=0.4, word_delay=0.1)
+    server = FakeOpenAIServer(lambda prompt: supported if "الكرملين" in prompt else "[1]", delay=0.4, word_delay=0.25)
     gold = tmp_path / "gold.jsonl"
     items = [{"id": "k", "lang": "ar", "question": "من هو مبعوث الكرملين إلى أفغانستان؟", "answers": ["زامير كابولوف"],
               "source": "000_203a56a6419ab15d.txt"},
@@ -224,8 +225,8 @@ def test_llm_mode_reports_time_to_first_token_and_tokens_per_second(indexed, tmp
     preds = {p["id"]: p for p in map(json.loads, (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines())}
     k, t = preds["k"], preds["t"]
     assert k["engine"] == "openai" and k["generation"] == supported + " " and k["tokens"] == 8
-    assert 0.4 <= k["ttft"] <= k["latency"] - 0.7     # seven more words, 0.1 s apart, came after the first
-    assert 0 < k["tokens_per_s"] <= 10.5
+    assert 0.4 <= k["ttft"] <= k["latency"] - 1.0     # seven more words, 0.25 s apart (1.75 s), came after the first
+    assert 0 < k["tokens_per_s"] < 6
     assert t["notice"] and t["generation"].strip() == "[1]" and t["ttft"] >= 0.4 and t["tokens_per_s"] is None
     overall = metrics["overall"]
     assert overall["n_generated"] == 2 and overall["ttft_p50"] >= 0.4 and overall["tokens_per_s_p50"] == k["tokens_per_s"]
