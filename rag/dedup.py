@@ -132,16 +132,17 @@ class DuplicateIndex:
                     if m is not None:
                         signed[source] = m
                         manifest.lsh_add(source, self.buckets(m.hashvalues, b, r))
-        pairs = set()
-        with manifest.batch():  # the pairs found: one commit
-            for source, m in signed.items():
-                for other in sorted(manifest.lsh_members(self.buckets(m.hashvalues, b, r))):
-                    if other == source or tuple(sorted((source, other))) in pairs:
-                        continue
-                    c = same_story(m, from_blob(manifest.signatures([other])[other]))
-                    if c:
-                        manifest.add_duplicate(source, other, c)
-                        pairs.add(tuple(sorted((source, other))))
+        pairs, items = set(), list(signed.items())
+        for i in range(0, len(items), SIGN_BATCH):  # the pairs found: one commit per SIGN_BATCH files (short
+            with manifest.batch():                  # transactions: a reader is never locked out for long)
+                for source, m in items[i:i + SIGN_BATCH]:
+                    for other in sorted(manifest.lsh_members(self.buckets(m.hashvalues, b, r))):
+                        if other == source or tuple(sorted((source, other))) in pairs:
+                            continue
+                        c = same_story(m, from_blob(manifest.signatures([other])[other]))
+                        if c:
+                            manifest.add_duplicate(source, other, c)
+                            pairs.add(tuple(sorted((source, other))))
         return len(pairs)
 
 
