@@ -27,7 +27,7 @@ CACHE = REPO / "eval" / "cache"
 def slim(c) -> dict:
     return {"chunk_id": c.chunk_id, "source": c.source, "text": c.node.get_content(), "dense": c.dense,
             "dense_rank": c.dense_rank, "keyword": c.keyword, "keyword_rank": c.keyword_rank, "prf": c.prf,
-            "prf_rank": c.prf_rank, "fused": c.fused}
+            "prf_rank": c.prf_rank, "fused": c.fused, "sent_cos": c.extra.get("sent_cos")}
 
 
 def holders_index(corpus: Path) -> dict[str, str]:
@@ -55,6 +55,8 @@ def main() -> None:
         q = retriever.analyse(item["question"])
         full = retriever.fuse(q, retriever.gather(q))
         removed = retriever.fuse(q, retriever.gather(q, exclude))
+        retriever.sentences(q, full)
+        retriever.sentences(q, removed)
         rows.append({"item": item, "split": datasets.split_of(item["source"]), "q": q,
                      "full": [slim(c) for c in full], "removed": [slim(c) for c in removed], "excluded": sorted(exclude)})
         if n % 100 == 0:

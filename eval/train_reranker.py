@@ -33,6 +33,8 @@ def candidates(rows: list[dict]) -> list[Candidate]:
         c = Candidate(TextNode(id_=r["chunk_id"], text=r["text"], metadata={"source": r["source"]}))
         for key in ("dense", "dense_rank", "keyword", "keyword_rank", "prf", "prf_rank", "fused"):
             setattr(c, key, r[key])
+        if r.get("sent_cos") is not None:
+            c.extra["sent_cos"] = r["sent_cos"]
         c.score = c.fused
         out.append(c)
     return out

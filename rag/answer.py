@@ -82,12 +82,23 @@ class ExtractiveEngine:
                     self._cache[s] = v
             return np.vstack([self._cache[s] for s in sentences])
 
+    def _remember(self, hits: list[Hit]) -> None:
+        """Sentence vectors stored in the index go into the cache, so only sentences without them are embedded."""
+        with self._lock:
+            for h in hits:
+                sents = split_sentences(h.text) if h.sentence_vectors is not None else []
+                if sents and len(sents) == len(h.sentence_vectors):
+                    if len(self._cache) + len(sents) > 20000:
+                        self._cache.clear()
+                    self._cache.update(zip(sents, h.sentence_vectors))
+
     def select(self, q: features.Question, hits: list[Hit]) -> Selection:
         """The selector's sentences of the best `extract_passages` passages and the gate's probability."""
         if self._selector is None:
             self._selector = Selector(self._vectors, self.settings.models_dir)
         if q.vector is None:
             q = dataclasses.replace(q, vector=self.embedder.query(q.text))
+        self._remember(hits[: self.settings.extract_passages])
         return self._selector.select(q, hits[: self.settings.extract_passages])
 
     def answerable(self, selection: Selection, language: str) -> bool:

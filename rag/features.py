@@ -21,14 +21,14 @@ _QUESTION_WORDS = frozenset("""
 اسم عدد تم يتم يسمي تسمي سمي يعرف تعرف عرف يطلق اطلق نسبه
 what which who whom whose when where why how many much name named called known number
 """.split())
-_AR_NUMBER_WORDS = frozenset("""
+NUMBER_WORDS = frozenset("""
 واحد واحده اثنان اثنين اثنتان اثنتين ثلاث ثلاثه اربع اربعه خمس خمسه ست سته سبع سبعه ثمان ثماني ثمانيه تسع تسعه
 عشر عشره عشرون عشرين ثلاثون ثلاثين اربعون اربعين خمسون خمسين ستون ستين سبعون سبعين ثمانون ثمانين تسعون تسعين
 مئه مائه مئتان مئتين مئات الف الفان الفين الاف مليون ملايين مليار مليارات نصف ربع ثلث
 one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty sixty seventy eighty ninety
 hundred hundreds thousand thousands million millions billion half dozen
 """.split())
-_MONTHS = frozenset("""
+MONTHS = frozenset("""
 يناير فبراير مارس ابريل مايو يونيو يونيه يوليو يوليه اغسطس سبتمبر اكتوبر نوفمبر ديسمبر
 كانون شباط اذار نيسان ايار حزيران تموز اب ايلول تشرين
 محرم صفر ربيع جمادي رجب شعبان رمضان شوال القعده الحجه
@@ -100,8 +100,8 @@ def _cues(text: str) -> tuple[tuple[str, float], ...]:
     norm = normalize(text)
     words = set(norm.split()) | set(tokens(text, drop_stopwords=False))
     has_year = bool(_YEAR.search(norm))
-    has_month = bool(words & _MONTHS)
-    has_number = bool(_DIGITS.search(norm)) or bool(words & _AR_NUMBER_WORDS)
+    has_month = bool(words & MONTHS)
+    has_number = bool(_DIGITS.search(norm)) or bool(words & NUMBER_WORDS)
     return (("number", float(has_number)), ("date", float(has_year or has_month)),
             ("time_word", float(bool(words & _TIME_WORDS))))
 

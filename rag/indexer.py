@@ -10,9 +10,10 @@ from dataclasses import asdict, dataclass, field
 from stat import S_ISLNK as stat_is_link
 from typing import Callable
 
+import numpy as np
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from .chunk import chunk_article, embed_text
+from .chunk import chunk_article, embed_text, split_sentences
 from .config import Settings
 from .embed import Embedder, make_embedder
 from .faults import checkpoint
@@ -39,6 +40,7 @@ class IndexReport:
     seconds: float = 0.0
     repaired: list[str] = field(default_factory=list)  # what was found broken and fixed on the way
     duplicates: int = 0   # near-duplicate pairs found among the added or changed articles (rag/dedup.py)
+    sentence_vectors: int = 0  # chunks of an older index whose sentence vectors were computed in this run
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -90,6 +92,8 @@ class Indexer:
                 collection.delete(where={"source": source})
                 manifest.remove_file(source)
             report.chunks_embedded = self._embed(todo, collection, progress, stats)
+            if self.settings.sentence_vectors:
+                report.sentence_vectors = self._fill_sentence_vectors()
             self._refresh_meta([a for a in map(lambda src: self._article(src, current),
                                                sorted(manifest.stale_meta(META_VERSION))) if a is not None],
                                collection)
@@ -156,6 +160,7 @@ class Indexer:
         vectors = self.embedder.passages([texts[i] for i in order]) if texts else []
         for i, vec in zip(order, vectors):
             nodes[i].embedding = vec.tolist()
+        sentences = self._sentence_vectors([n.text for n in nodes]) if self.settings.sentence_vectors else {}
         # Vector store first, manifest second: a crash in between leaves the manifest's old hashes, so the next run
         # redoes these files, and the delete-by-source below (or the orphan check) clears whatever was half-written.
         collection.delete(where={"source": {"$in": [a.source for a, _ in batch]}})
@@ -166,7 +171,8 @@ class Indexer:
         manifest = self.store.manifest
         with manifest.batch():  # rows, keyword index and article metadata of the whole batch: one commit
             manifest.replace_files([(a.source, a.sha256, a.title, a.date,
-                                     [(n.node_id, n.metadata["position"], n.text) for n in article_nodes])
+                                     [(n.node_id, n.metadata["position"], n.text, sentences.get(n.text))
+                                      for n in article_nodes])
                                     for a, article_nodes in batch], stats)
             for article, _ in batch:
                 if article.meta:
@@ -175,6 +181,25 @@ class Indexer:
             done += len(article_nodes)
             if progress:
                 progress(done, total, article.source)
+        return done
+
+    def _sentence_vectors(self, texts: list[str]) -> dict:
+        """text -> (sentences x dim) vectors of its sentences, as split at answer time; each sentence embedded once."""
+        split = {t: split_sentences(t) for t in texts}
+        unique = sorted({s for sents in split.values() for s in sents}, key=len)
+        found = dict(zip(unique, self.embedder.passages(unique))) if unique else {}
+        return {t: np.vstack([found[s] for s in sents]) if sents else np.zeros((0, 1), np.float32)
+                for t, sents in split.items()}
+
+    def _fill_sentence_vectors(self) -> int:
+        """Chunks indexed before sentence vectors were stored (or with them off) get them now, batch by batch."""
+        manifest, done = self.store.manifest, 0
+        while rows := manifest.without_sentence_vectors(self.settings.index_batch):
+            if not done:
+                log.info("computing the sentence vectors of chunks indexed without them")
+            found = self._sentence_vectors([text for _, text in rows])
+            manifest.set_sentence_vectors([(cid, found[text]) for cid, text in rows])
+            done += len(rows)
         return done
 
     def _article(self, source: str, current: dict) -> Article | None:

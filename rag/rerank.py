@@ -12,13 +12,14 @@ FEATURES = (
     "dense", "dense_gap", "dense_rr", "keyword_rel", "keyword_rr", "prf_rel", "prf_rr", "fused", "fused_rr",
     "cover_idf", "cover", "sent_cover_idf", "sent_bm25", "chunk_bm25", "type_match", "same_file", "file_dense_gap",
     "keyword_peak", "dense_peak", "keyword_rel_x_peak", "en", "en_dense", "en_dense_gap", "en_cover_idf",
+    "sent_cos", "sent_cos_gap", "en_sent_cos",
     *(f"q_{t}" for t in F.QTYPES),
 )
 
 
 # The features coordinate ascent may move (eval/train_reranker.py); the others stay at weight 0 (measured: they overfit).
 SEARCHED = ("dense", "dense_gap", "keyword_rel", "keyword_rr", "prf_rel", "prf_rr", "sent_cover_idf", "cover_idf",
-            "sent_bm25", "type_match", "same_file", "file_dense_gap", "fused")
+            "sent_bm25", "type_match", "same_file", "file_dense_gap", "fused", "sent_cos", "sent_cos_gap", "en_sent_cos")
 
 
 def _rr(rank: int | None) -> float:
@@ -44,6 +45,9 @@ def chunk_features(q: F.Question, cands: list) -> np.ndarray:
         per_file.setdefault(c.source, []).append(c.dense)
     en = float(q.lang == "en")
     onehot = F.qtype_onehot(q)
+    # best sentence cosine inside the chunk (stored sentence vectors, rag/indexer.py); the chunk's own cosine without
+    sent_cos = [c.extra.get("sent_cos", c.dense) for c in cands]
+    top_sent = max(sent_cos)
     rows = []
     for i, (c, text, ck, sks) in enumerate(zip(cands, texts, chunk_keys, sentence_keys)):
         cover_idf = F.coverage(q, ck)
@@ -57,6 +61,7 @@ def chunk_features(q: F.Question, cands: list) -> np.ndarray:
             F.type_match(q.qtype, F.cues(text)), np.log1p(len(others)),
             (max(others) - top_dense) if others else -1.0,
             kw_peak, dense_peak, kw_rel * kw_peak, en, en * c.dense, en * (c.dense - top_dense), en * cover_idf,
+            sent_cos[i], sent_cos[i] - top_sent, en * sent_cos[i],
             *onehot,
         ])
     return np.asarray(rows, dtype=np.float64)

@@ -44,6 +44,8 @@ class Hit:
     date_text: str = ""
     date_precision: str = ""
     also: tuple = ()          # near-duplicate articles of this one: ({source, outlet, date}, ...)
+    # the e5 vectors of split_sentences(text), from the index (None when it has none): the answer selector's input
+    sentence_vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def shown_date(self) -> str:
@@ -215,9 +217,23 @@ class HybridRetriever(BaseRetriever):
         if scope is not None and not scope.sources:
             return q, []  # no article passes the filters
         cands = self.fuse(q, self.gather(q, exclude, scope))
+        self.sentences(q, cands)
         if self.settings.rerank and self.settings.retrieval == "hybrid" and cands:
             cands = self.reranker().rerank(q, cands)
         return q, cands
+
+    def sentences(self, q: features.Question, cands: list[Candidate]) -> None:
+        """The stored sentence vectors of the first `rerank_depth` candidates (at least `top_k`), and each one's best
+        sentence cosine with the question (`extra["sent_cos"]`, a reranker feature); one manifest read."""
+        head = cands[: max(self.settings.rerank_depth, self.settings.top_k)]
+        if q.vector is None or not head:
+            return
+        stored = self.store.manifest.sentence_vectors([c.chunk_id for c in head])
+        for c in head:
+            vectors = stored.get(c.chunk_id)
+            if vectors is not None and vectors.shape[0] and vectors.shape[1] == len(q.vector):
+                c.extra["sentence_vectors"] = vectors
+                c.extra["sent_cos"] = float((vectors @ q.vector).max())
 
     def stages(self, question: str) -> dict[str, list[str]]:
         """Files, best first, after each stage (dense, bm25, fused, reranked), from one set of candidates."""
@@ -228,6 +244,7 @@ class HybridRetriever(BaseRetriever):
                "bm25": files(sorted((c for c in cands if c.keyword_rank is not None), key=lambda c: c.keyword_rank))}
         fused = self.fuse(q, cands)
         out["fused"] = files(fused)
+        self.sentences(q, fused)
         if self.settings.rerank and self.settings.retrieval == "hybrid" and fused:
             out["reranked"] = files(self.reranker().rerank(q, list(fused)))
         return out
@@ -253,7 +270,8 @@ class HybridRetriever(BaseRetriever):
             out.append(Hit(source=c.source, chunk_id=c.chunk_id, score=c.score, dense=c.dense,
                            snippet=_snippet(text), title=f.get("title", ""), date=f.get("date", ""), text=text,
                            keyword=c.keyword / top_keyword, rank=rank, outlet=f.get("outlet", ""),
-                           date_text=f.get("date_text", ""), date_precision=f.get("date_precision", "")))
+                           date_text=f.get("date_text", ""), date_precision=f.get("date_precision", ""),
+                           sentence_vectors=c.extra.get("sentence_vectors")))
         return out
 
 

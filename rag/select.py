@@ -88,9 +88,11 @@ def gate_features(q: F.Question, hits, cands, cos: np.ndarray, probs: np.ndarray
     """The question-level row for the refusal gate, columns as GATE_FEATURES."""
     col = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
     en = float(q.lang == "en")
-    if not len(probs):
-        return np.asarray([0.0] * 3 + [0.0, 0.0, max((h.dense for h in hits), default=0.0), 0.0, 0.0, 0.0, 0.0,
-                           0.0, 0.0, 0.0, 0.0, en, 0.0, 0.0, 0.0] + F.qtype_onehot(q), dtype=np.float64)
+    if not len(probs):  # no sentence to score: only what is known without one
+        top_dense = max((h.dense for h in hits), default=0.0)
+        known = {"top_dense": top_dense, "en": en, "en_top_dense": en * top_dense,
+                 **{f"q_{t}": v for t, v in zip(F.QTYPES, F.qtype_onehot(q))}}
+        return np.asarray([known.get(name, 0.0) for name in GATE_FEATURES], dtype=np.float64)
     order = np.argsort(-probs)
     b = int(order[0])
     p1 = float(probs[b])
@@ -138,7 +140,7 @@ _YEAR_PHRASE = re.compile(r"(?:(?:[\d٠-٩]{1,2}\s+)?(?:\S+\s+)?[\d٠-٩]{3,4}(?
 def short_answer(question: F.Question, sentence: str) -> str:
     """A verbatim phrase of `sentence` answering a number or date question, or "" when none can be marked safely."""
     if question.qtype == "date":
-        months = [m for m in re.finditer(r"\S+", sentence) if normalize(m.group()).lstrip("و") in F._MONTHS]
+        months = [m for m in re.finditer(r"\S+", sentence) if normalize(m.group()).lstrip("و") in F.MONTHS]
         for m in months:  # "12 يونيو 2024", "يونيو 2024", "20 أكتوبر"
             start, end = m.start(), m.end()
             before = re.search(r"([\d٠-٩]{1,2})\s+$", sentence[:start])
@@ -156,7 +158,7 @@ def short_answer(question: F.Question, sentence: str) -> str:
         best, best_score = "", -1.0
         # digits ("145", "3.5 مليون"), or a number word with the noun it counts ("عشر دول")
         words = [m for m in re.finditer(r"\S+", sentence) if normalize(m.group()).strip(",،.").removeprefix("و")
-                 in F._AR_NUMBER_WORDS]
+                 in F.NUMBER_WORDS]
         spans = [(m.start(), m.end(), m.group()) for m in _NUMBER_PHRASE.finditer(sentence)]
         for w in words:
             noun = re.match(r"\s+[^\s,،.]+", sentence[w.end():])

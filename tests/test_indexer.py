@@ -110,3 +110,43 @@ def test_a_no_op_run_reads_only_files_whose_size_or_mtime_changed(tmp_path):
     report = Indexer(s, embedder=indexer.embedder).index()
     assert report.updated == [path.name] and report.chunks_embedded > 0
     manifest.close()
+
+
+@pytest.mark.slow
+def test_sentence_vectors_stored_with_chunks_filled_for_old_indexes_and_deleted_with_files(tmp_path):
+    import numpy as np
+
+    from rag.chunk import split_sentences
+    from rag.embed import make_embedder
+
+    corpus = copy_corpus(tmp_path / "c", TWO)
+    s = Settings.from_env(env={}, corpus_dir=corpus, index_dir=tmp_path / "i")
+    embedder = make_embedder(s)
+    Indexer(s, embedder).index()
+    manifest = Store(s).manifest
+    (cid, text), *_ = [(c, t) for c, _, t in manifest.chunks()]
+    stored = manifest.sentence_vectors(manifest.chunk_ids())
+    assert set(stored) == set(manifest.chunk_ids())
+    sents = split_sentences(text)
+    assert stored[cid].shape == (len(sents), embedder.dim)
+    assert np.allclose(stored[cid], embedder.passages(sents), atol=2e-3)  # float16 on disk
+    # the hits carry them to the answer selector, and the reranker's best-sentence cosine is computed from them
+    q, cands = HybridRetriever(s, embedder=embedder).rank("من هو وزير الخارجية الروسي؟")
+    head = [c for c in cands[: s.rerank_depth]]
+    assert all("sent_cos" in c.extra for c in head)
+    assert all(abs(c.extra["sent_cos"] - float((stored[c.chunk_id] @ q.vector).max())) < 1e-5 for c in head)
+    # an index written without them (or with the setting off) gets them on the next run, nothing re-embedded
+    off = s.replace(sentence_vectors=False)
+    copy_corpus(corpus, ["004_bc119a91e0d0aa00.txt"])
+    report = Indexer(off, embedder).index()
+    new = Store(s).manifest.chunk_ids("004_bc119a91e0d0aa00.txt")
+    assert report.added == ["004_bc119a91e0d0aa00.txt"] and not Store(s).manifest.sentence_vectors(new)
+    upgrade = Indexer(s, embedder).index()
+    assert upgrade.chunks_embedded == 0 and upgrade.sentence_vectors == len(new)
+    assert set(Store(s).manifest.sentence_vectors(new)) == set(new)
+    # deleting a file deletes its chunks' sentence vectors (trigger, same transaction)
+    (corpus / TWO[0]).unlink()
+    Indexer(s, embedder).index()
+    m = Store(s).manifest
+    assert m.db.execute("SELECT COUNT(*) FROM sentence_vectors").fetchone()[0] == m.count_chunks()
+    assert not any(k.startswith(TWO[0]) for k in m.sentence_vectors([f"{TWO[0]}#0000", f"{TWO[0]}#0001"]))
