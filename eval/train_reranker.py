@@ -111,11 +111,13 @@ def mrr(w: np.ndarray, data, mean, scale) -> tuple[float, float]:
 
 
 def coordinate_ascent(data, mean, scale, iterations: int = 3) -> np.ndarray:
-    """Metzler & Croft's coordinate ascent (RankLib's CoordinateAscent): from the dense score alone, move one weight
-    at a time by the step that most improves MRR on the training questions; a listwise metric, unlike log-loss."""
+    """Metzler & Croft's coordinate ascent (RankLib's CoordinateAscent): from the fused score alone (the order without
+    a reranker), move one weight at a time by the step that most improves MRR on the training questions; a listwise
+    metric, unlike log-loss. (Starting from all zeros, any single step replaces the fused order instead of adjusting
+    it, so no step ever improves: the search stalled there for Arabic.)"""
     names = list(rerank.FEATURES)
     w = np.zeros(len(names))
-    w[names.index("dense")] = 1.0
+    w[names.index("fused")] = 1.0
     best = mrr(w, data, mean, scale)[0]
     for _ in range(iterations):
         for j in [names.index(f) for f in rerank.SEARCHED]:
