@@ -71,7 +71,7 @@ class Vectors:
         return np.vstack([self.cache[s] for s in sentences])
 
 
-def reranked_hits(q, rows: list[dict], models: dict) -> list[PseudoHit]:
+def reranked_hits(q, rows: list[dict], models: dict, passages: int = PASSAGES) -> list[PseudoHit]:
     cands = candidates(rows)
     head, tail = cands[:20], cands[20:]
     if head:
@@ -79,17 +79,17 @@ def reranked_hits(q, rows: list[dict], models: dict) -> list[PseudoHit]:
             c.score = float(p)
         head = sorted(head, key=lambda c: -c.score)  # stable, as at run time
     top_kw = max((c.keyword for c in cands), default=0.0) or 1.0
-    ordered = (head + tail)[:PASSAGES]
+    ordered = (head + tail)[:passages]
     return [PseudoHit(c.source, c.node.get_content(), c.score, c.dense, c.keyword / top_kw) for c in ordered]
 
 
-def build(rows, reranker, vectors) -> list[dict]:
+def build(rows, reranker, vectors, passages: int = PASSAGES) -> list[dict]:
     """Per (question, variant): sentence candidates, features, labels, and the gate label."""
     out = []
     for row in rows:
         q, item = row["q"], row["item"]
         for variant in ("full", "removed"):
-            hits = reranked_hits(q, row[variant], reranker)
+            hits = reranked_hits(q, row[variant], reranker, passages)
             cands = select.candidates(hits)
             cos = vectors([s for s, *_ in cands]) @ q.vector if cands else np.zeros(0)
             feats = select.sentence_features(q, hits, cands, cos)
@@ -160,12 +160,14 @@ def main() -> None:
     ap.add_argument("--max-false-refusal", type=float, default=0.03)
     ap.add_argument("--ratio", type=float, default=0.05, help="quote sentences scoring at least this share of the best")
     ap.add_argument("--most", type=int, default=3)
+    ap.add_argument("--passages", type=int, default=PASSAGES, help="passages the selector reads (extract_passages)")
+    ap.add_argument("--dry-run", action="store_true", help="report only; do not write the model files")
     args = ap.parse_args()
     rows = load_rows()
     reranker = {lang: load(f"reranker-{lang}") for lang in ("ar", "en")}
     vectors = Vectors()
-    train = build([r for r in rows if r["split"] == "train"], reranker, vectors)
-    dev = build([r for r in rows if r["split"] == "dev"], reranker, vectors)
+    train = build([r for r in rows if r["split"] == "train"], reranker, vectors, args.passages)
+    dev = build([r for r in rows if r["split"] == "dev"], reranker, vectors, args.passages)
     print(f"{len(train)} train and {len(dev)} dev units; {vectors.missing} sentences embedded on demand")
     oof_selector(train, args.c)
     g_x = np.vstack([u["g"] for u in train])
@@ -195,8 +197,9 @@ def main() -> None:
     result = report(dev, gate, thresholds, args.ratio, args.most, "DEV (never trained on)")
     gate.meta["dev"] = {f"{k[0]}-{k[1]}": {m: round(float(v), 4) for m, v in r.items()} for k, r in result.items()}
     selector.meta["dev"] = gate.meta["dev"]  # the two are measured together: quotes from the selector, refusals from the gate
-    selector.save(MODELS / "selector.json")
-    gate.save(MODELS / "gate.json")
+    if not args.dry_run:
+        selector.save(MODELS / "selector.json")
+        gate.save(MODELS / "gate.json")
     print("thresholds", thresholds)
     for name, model in (("selector", selector), ("gate", gate)):
         weights = sorted(zip(model.features, model.coef), key=lambda t: -abs(t[1]))

@@ -158,16 +158,6 @@ def coverage(q: Question, text_keys, weighted: bool = True) -> float:
     return sum(w for k, w in zip(q.keys, weights) if k in present) / total
 
 
-def missing(q: Question, text_keys) -> float:
-    """The idf of the rarest question word the text lacks, relative to the question's rarest (0 = none missing): a
-    name or number the question gives that a passage about the same subject does not have."""
-    if not q.keys:
-        return 0.0
-    present = set(text_keys)
-    lacking = [w for k, w in zip(q.keys, q.weights) if k not in present]
-    return max(lacking, default=0.0) / (max(q.weights) or 1.0)
-
-
 def bm25(q: Question, text_keys: list[str], avg_len: float, k1: float = 1.2, b: float = 0.75) -> float:
     """Okapi BM25 of one text (a sentence or a chunk) for the question's stems, divided by its maximum (0..1)."""
     if not q.keys or not text_keys:
