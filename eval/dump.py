@@ -41,7 +41,12 @@ def main() -> None:
     ap.add_argument("--set", choices=datasets.NAMES, required=True)
     ap.add_argument("--store", type=Path, required=True)
     ap.add_argument("--limit", type=int)
+    ap.add_argument("--against", choices=datasets.NAMES,
+                    help="ask the questions of --set over this other benchmark's index (--store): off-topic questions "
+                         "that must be refused; writes eval/cache/<set>-on-<against>.pkl")
     args = ap.parse_args()
+    if args.against:
+        return offtopic(args)
     corpus = datasets.bench_dir(args.set) / "corpus"
     settings = Settings.from_env(env={}, corpus_dir=corpus, index_dir=args.store, rerank=False)
     retriever = HybridRetriever(settings)
@@ -63,6 +68,25 @@ def main() -> None:
             print(f"{n}/{len(items)} {time.time() - started:.0f}s", flush=True)
     CACHE.mkdir(parents=True, exist_ok=True)
     out = CACHE / f"{args.set}.pkl"
+    with open(out, "wb") as fh:
+        pickle.dump(rows, fh)
+    print(f"wrote {out}: {len(rows)} questions in {time.time() - started:.0f}s")
+
+
+def offtopic(args) -> None:
+    from rag.retrieve import HybridRetriever
+
+    corpus = datasets.bench_dir(args.against) / "corpus"
+    settings = Settings.from_env(env={}, corpus_dir=corpus, index_dir=args.store, rerank=False)
+    retriever = HybridRetriever(settings)
+    rows, started = [], time.time()
+    for item in datasets.questions(args.set)[: args.limit]:
+        q = retriever.analyse(item["question"])
+        cands = retriever.fuse(q, retriever.gather(q))
+        retriever.sentences(q, cands)
+        rows.append({"item": item, "split": datasets.split_of(item["source"]), "q": q, "full": [],
+                     "offtopic": [slim(c) for c in cands]})
+    out = CACHE / f"{args.set}-on-{args.against}.pkl"
     with open(out, "wb") as fh:
         pickle.dump(rows, fh)
     print(f"wrote {out}: {len(rows)} questions in {time.time() - started:.0f}s")

@@ -3,8 +3,8 @@
     python eval/train_selector.py      # after eval/dump.py, eval/sentence_cache.py and eval/train_reranker.py
 
 Selector rows: every sentence of the 3 best reranked passages, label = it holds a gold answer. Gate rows: each question
-twice, over the whole corpus (answerable) and with its answer paragraphs excluded (NoMIRACL, unanswerable); its
-selector inputs are out-of-fold (5 folds by article) so the gate never sees the selector's fit to its own rows.
+twice, over the whole corpus (answerable) and with its answer paragraphs excluded (NoMIRACL, unanswerable), and, when
+eval/dump.py --against made them, once over the other benchmark's corpus (off-topic, unanswerable); its selector inputs are out-of-fold (5 folds by article) so the gate never sees the selector's fit to its own rows.
 Thresholds: per language, the highest gate threshold whose out-of-fold false refusal rate on train stays within
 --max-false-refusal; dev only reports.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import pickle
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,12 +89,14 @@ def build(rows, reranker, vectors, passages: int = PASSAGES) -> list[dict]:
     out = []
     for row in rows:
         q, item = row["q"], row["item"]
-        for variant in ("full", "removed"):
+        for variant in ("offtopic",) if "offtopic" in row else ("full", "removed"):
             hits = reranked_hits(q, row[variant], reranker, passages)
             cands = select.candidates(hits)
             cos = vectors([s for s, *_ in cands]) @ q.vector if cands else np.zeros(0)
             feats = select.sentence_features(q, hits, cands, cos)
             labels = np.array([contains(s, item["answers"]) for s, *_ in cands], float)
+            if variant == "offtopic" and labels.any():
+                continue  # the other corpus happens to hold the answer: not an off-topic question
             out.append({"row": row, "variant": variant, "hits": hits, "cands": cands, "cos": cos, "x": feats,
                         "y": labels, "answerable": variant == "full", "group": datasets.article_of(item["source"]),
                         "lang": item["lang"], "set": row["set"], "item": item})
@@ -141,16 +144,19 @@ def report(units, gate: LogisticModel, thresholds: dict, ratio: float, most: int
         group = [u for u in units if (u["set"], u["lang"]) == key]
         full = [u for u in group if u["variant"] == "full"]
         removed = [u for u in group if u["variant"] == "removed"]
+        offtopic = [u for u in group if u["variant"] == "offtopic"]
         ok = lambda u: gate.predict(u["g"])[0] >= thresholds[u["lang"]]  # noqa: E731
         cont = [contains(" ".join(quotes(u, ratio, most)), u["item"]["answers"]) if ok(u) else 0.0 for u in full]
         top1 = [contains(quotes(u, 1.0, 1)[0] if quotes(u, 1.0, 1) else "", u["item"]["answers"]) for u in full]
         res[key] = {"n": len(full), "contains": np.mean(cont), "top1_sentence_contains": np.mean(top1),
                     "false_refusal": np.mean([not ok(u) for u in full]),
-                    "removed_refused": np.mean([not ok(u) for u in removed])}
-    print(f"\n{title}\n| set | lang | n | contains | top-1 sentence contains | false refusals | removed refused |")
+                    "removed_refused": np.mean([not ok(u) for u in removed]),
+                    "offtopic_refused": np.mean([not ok(u) for u in offtopic]) if offtopic else float("nan")}
+    print(f"\n{title}\n| set | lang | n | contains | top-1 sentence contains | false refusals | removed refused | "
+          "off-topic refused |")
     for (name, lang), r in res.items():
         print(f"| {name} | {lang} | {r['n']} | {r['contains']:.3f} | {r['top1_sentence_contains']:.3f} | "
-              f"{r['false_refusal']:.3f} | {r['removed_refused']:.3f} |")
+              f"{r['false_refusal']:.3f} | {r['removed_refused']:.3f} | {r['offtopic_refused']:.3f} |")
     return res
 
 
@@ -161,9 +167,16 @@ def main() -> None:
     ap.add_argument("--ratio", type=float, default=0.05, help="quote sentences scoring at least this share of the best")
     ap.add_argument("--most", type=int, default=3)
     ap.add_argument("--passages", type=int, default=PASSAGES, help="passages the selector reads (extract_passages)")
+    ap.add_argument("--no-offtopic", action="store_true", help="train the gate without the off-topic questions")
     ap.add_argument("--dry-run", action="store_true", help="report only; do not write the model files")
     args = ap.parse_args()
     rows = load_rows()
+    # Off-topic questions (eval/dump.py --against): each set's questions over the other benchmark's index
+    for name, other in (("arcd", "mlqa"), ("mlqa", "arcd")):
+        path = REPO / "eval" / "cache" / f"{name}-on-{other}.pkl"
+        if path.exists() and not args.no_offtopic:
+            with open(path, "rb") as fh:
+                rows += [{**r, "set": name} for r in pickle.load(fh)]
     reranker = {lang: load(f"reranker-{lang}") for lang in ("ar", "en")}
     vectors = Vectors()
     train = build([r for r in rows if r["split"] == "train"], reranker, vectors, args.passages)

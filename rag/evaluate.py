@@ -249,11 +249,24 @@ def resolve_engine(settings: Settings, mode: str) -> str | None:
 
 
 def _files(hits) -> list[str]:
+    """Retrieved files, best first; a hit's near-duplicates (cited once in the product, rag/dedup.py) right after
+    it: they hold the same text, so a scorer by file must see them (ARCD: paragraph 01 is the start of 02)."""
     seen: list[str] = []
     for h in hits:
-        if h.source not in seen:
-            seen.append(h.source)
+        for source in (h.source, *(a["source"] for a in h.also)):
+            if source not in seen:
+                seen.append(source)
     return seen
+
+
+def _cited(manifest, citations) -> list[str]:
+    """Cited files, best first, each followed by its near-duplicates that hold the quoted sentence verbatim."""
+    out: list[str] = []
+    for c in citations:
+        holders = [a["source"] for a in c.also
+                   if any(c.snippet in text for text in manifest.texts(manifest.chunk_ids(a["source"])).values())]
+        out += [s for s in (c.source, *holders) if s not in out]
+    return out
 
 
 class Judge:
@@ -309,7 +322,7 @@ def predict(assistant, item: dict, mode: str, engine: str | None, judge: Judge |
             pred.update(generation=generation["text"], ttft=generation["ttft"], tokens=generation["tokens"],
                         tokens_per_s=generation["tokens_per_s"])
         pred.update(answer=answer.answer, refused=bool(answer.refused), engine=answer.engine,
-                    citations=list(dict.fromkeys(c.source for c in answer.citations)),
+                    citations=_cited(assistant.store.manifest, answer.citations),
                     short_answer=answer.short_answer, answerable=answer.answerable)
         if answer.notice:
             pred["notice"] = answer.notice

@@ -232,3 +232,21 @@ def test_llm_mode_reports_time_to_first_token_and_tokens_per_second(indexed, tmp
     assert overall["n_generated"] == 2 and overall["ttft_p50"] >= 0.4 and overall["tokens_per_s_p50"] == k["tokens_per_s"]
     assert metrics["by_language"]["ar"]["ttft_p50"] == k["ttft"]
     assert "ttft_p50" in ev.table(metrics) and "ttft_p50" not in ev.table(ev.compute_metrics(items, [], "extractive"))
+
+
+def test_near_duplicates_count_as_retrieved_and_as_cited_only_when_they_hold_the_quote(tmp_path):
+    from rag.cite import Citation
+    from rag.evaluate import _cited, _files
+    from rag.retrieve import Hit
+    from rag.store import Manifest
+
+    m = Manifest(tmp_path / "manifest.sqlite")
+    lead = "جمال خاشقجي صحفي وإعلامي سعودي ولد في المدينة المنورة."
+    m.replace_files([("p01.txt", "a", "", "", [("p01.txt#0000", 0, lead)]),
+                     ("p02.txt", "b", "", "", [("p02.txt#0000", 0, lead + " ثم عمل مستشارا.")]),
+                     ("p03.txt", "c", "", "", [("p03.txt#0000", 0, "نص آخر قريب لكنه لا يحمل الجملة.")])])
+    also = ({"source": "p02.txt", "outlet": "", "date": ""}, {"source": "p03.txt", "outlet": "", "date": ""})
+    hit = lambda src, dup=(): Hit(src, f"{src}#0000", 1.0, 0.9, "", "", "", "", also=dup)  # noqa: E731
+    assert _files([hit("p01.txt", also), hit("x.txt"), hit("p02.txt")]) == ["p01.txt", "p02.txt", "p03.txt", "x.txt"]
+    cite = Citation(1, "p01.txt", "p01.txt#0000", lead, 1.0, "", "", lead, also=also)
+    assert _cited(m, [cite]) == ["p01.txt", "p02.txt"]  # p03 is a near-duplicate without the quoted sentence
