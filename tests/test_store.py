@@ -74,27 +74,17 @@ def test_an_index_run_leaves_the_manifest_trusted(tmp_path, checks):
     from rag.config import Settings
     from rag.indexer import Indexer
 
-    class Random:
-        backend, model, dim = "random", "random", 384
-
-        def passages(self, texts):
-            v = np.random.default_rng(0).standard_normal((len(texts), 384)).astype(np.float32)
-            return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-        def query(self, text):
-            return self.passages([text])[0]
-
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for i in range(3):
         (corpus / f"{i}.txt").write_text(f"عنوان الخبر {i}\n\n" + "جملة من نص الخبر الطويل. " * 80, encoding="utf-8")
     settings = Settings.from_env(env={}, corpus_dir=corpus, index_dir=tmp_path / "store", engine="extractive")
-    Indexer(settings, embedder=Random()).index()  # writes: the new manifest, its rows
+    Indexer(settings, embedder=_Random()).index()  # writes: the new manifest, its rows
     checks.clear()
-    report = Indexer(settings, embedder=Random()).index()  # a no-op: the manifest is as the last run left it
+    report = Indexer(settings, embedder=_Random()).index()  # a no-op: the manifest is as the last run left it
     assert report.chunks_embedded == 0 and not report.repaired
     (corpus / "1.txt").unlink()
-    assert Indexer(settings, embedder=Random()).index().removed == ["1.txt"]
+    assert Indexer(settings, embedder=_Random()).index().removed == ["1.txt"]
     m = _open(settings.index_dir / "manifest.sqlite")  # a reader after the runs
     m.close()
     assert checks == []
