@@ -1,6 +1,7 @@
 """Shared fixtures: no test writes to the working tree; one real index of the five articles per session."""
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -57,6 +58,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served_app(settings: Settings):
+    """The corpus indexed and the web chat served on settings.port (set it with free_port()); yields its URL."""
+    import app
+    from rag.indexer import Indexer
+
+    Indexer(settings).index()
+    demo = app.build_app(settings)
+    demo.launch(**app.launch_options(settings), prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{settings.port}/"
+    finally:
+        demo.close()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import concurrent.futures
-import socket
 import statistics
 import time
 from pathlib import Path
@@ -11,7 +10,7 @@ import pytest
 
 from rag.config import Settings
 
-from tests.conftest import REPO, copy_corpus
+from tests.conftest import REPO, copy_corpus, free_port, served_app
 
 pytestmark = pytest.mark.slow
 
@@ -29,28 +28,13 @@ NEW_ARTICLE = """مهرجان التمور في مدينة بريدة يستقب
 NEW_Q = "كم عدد زوار مهرجان التمور في مدينة بريدة؟"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    import app
-    from rag.indexer import Indexer
-
     root = tmp_path_factory.mktemp("app")
     settings = Settings.from_env(env={}, corpus_dir=copy_corpus(root / "corpus"), index_dir=root / "index",
-                                 engine="extractive", port=_free_port(), concurrency=4)
-    Indexer(settings).index()
-    demo = app.build_app(settings)
-    demo.launch(**app.launch_options(settings), prevent_thread_lock=True, quiet=True)
-    url = f"http://127.0.0.1:{settings.port}/"
-    try:
+                                 engine="extractive", port=free_port(), concurrency=4)
+    with served_app(settings) as url:
         yield settings, url
-    finally:
-        demo.close()
 
 
 # ------------------------------------------------------------------ unit checks of the helpers

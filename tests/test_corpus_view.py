@@ -3,7 +3,6 @@ duplicates; a row opens its article; delete asks first, then removes the file an
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
@@ -11,36 +10,23 @@ import pytest
 from rag.config import Settings
 from rag.store import Store
 from rag.web.corpus import chat_filters, corpus_rows
-from tests.conftest import copy_corpus
+from tests.conftest import copy_corpus, free_port, served_app
 
 pytestmark = pytest.mark.slow
 DUPS = Path(__file__).parent / "data" / "dups"
 TWO = ["001_f363e7051d720855.txt", "003_311d5706b071db88.txt"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    import app
-    from rag.indexer import Indexer
-
     root = tmp_path_factory.mktemp("corpusview")
     corpus = copy_corpus(root / "corpus", TWO)
     shutil.copy(DUPS / "dup_003_sputnik.txt", corpus / "dup_003_sputnik.txt")
     settings = Settings.from_env(env={}, corpus_dir=corpus, index_dir=root / "index", engine="extractive",
-                                 port=_free_port())
-    Indexer(settings).index()
-    demo = app.build_app(settings)
-    demo.launch(**app.launch_options(settings), prevent_thread_lock=True, quiet=True)
-    try:
-        yield settings, f"http://127.0.0.1:{settings.port}/"
-    finally:
-        demo.close()
+                                 port=free_port())
+    with served_app(settings) as url:
+        yield settings, url
 
 
 def test_rows_and_filters(served):

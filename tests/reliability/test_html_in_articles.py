@@ -10,7 +10,8 @@ import pytest
 
 from rag.config import Settings
 from reliability_helpers import LAVROV, copy_corpus
-from tests.test_app import _ask, _free_port
+from tests.conftest import free_port, served_app
+from tests.test_app import _ask
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -46,21 +47,13 @@ NO_ACTIVE_ELEMENTS = """() => document.querySelectorAll(
 
 @pytest.fixture(scope="module")
 def hostile_app(tmp_path_factory):
-    import app
-    from rag.indexer import Indexer
-
     root = tmp_path_factory.mktemp("hostile-app")
     corpus = copy_corpus(root / "corpus", [LAVROV])
     (corpus / "sharjah_digital_arts.txt").write_text(HOSTILE, encoding="utf-8")
     settings = Settings.from_env(env={}, corpus_dir=corpus, index_dir=root / "index", engine="extractive",
-                                 port=_free_port())
-    Indexer(settings).index()
-    demo = app.build_app(settings)
-    demo.launch(**app.launch_options(settings), prevent_thread_lock=True, quiet=True)
-    try:
-        yield settings, f"http://127.0.0.1:{settings.port}/"
-    finally:
-        demo.close()
+                                 port=free_port())
+    with served_app(settings) as url:
+        yield settings, url
 
 
 def _not_pwned(page) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import threading
@@ -22,6 +21,7 @@ import pytest
 
 from rag.chat import Assistant, Conversation, Turn
 from reliability_helpers import PY, REPO, cli_env, copy_corpus, make_settings
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -92,11 +92,6 @@ FOLLOW_UP = {"ar": "ومتى حدث ذلك؟", "en": "And when did that happen?"
 _META = re.compile(r'class="rag-meta" dir="ltr">([^<]*)</div>')
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -129,7 +124,7 @@ def server(tmp_path_factory):
                        timeout=600, cwd=REPO)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["total_articles"] == 6
-    port = _free_port()
+    port = free_port()
     (root / "gradio-tmp").mkdir()
     env = cli_env(GRADIO_TEMP_DIR=str(root / "gradio-tmp"), GRADIO_ANALYTICS_ENABLED="False")
     log = open(root / "server.log", "wb")
