@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from . import prompts
+from .about import AboutEngine, asks_about
 from .answer import Answer, ExtractiveEngine, make_engine, refusal
 from .embed import make_embedder
 from .arabic import detect_language, tokens
@@ -128,8 +129,12 @@ class Assistant:
         hits = self._distinct(cands, k or self.settings.top_k, per_article=is_timeline(standalone))
         yield hits
         name = engine or self.settings.resolved_engine
+        kind = asks_about(standalone)  # 'when was it published', 'who wrote it': the article's metadata answers
         if not hits or max(h.dense for h in hits) < self.settings.relevance_floor:
             final = refusal(language, standalone, name)  # nothing close: no sentence is embedded or scored
+        elif kind and (told := AboutEngine(self.store.manifest).answer(standalone, hits, language, kind)):
+            final = told
+            yield told.answer
         elif not self.extractive.answerable(selection := self.extractive.select(q, hits), language):
             final = refusal(language, standalone, name, answerable=selection.answerable)  # the gate: no model runs
         else:

@@ -27,11 +27,13 @@ class Citation:
     date_text: str = ""       # the date as the article writes it ("20 أكتوبر" when the year is unknown)
     date_precision: str = ""  # day | month | year | partial | none
     also: tuple = ()          # near-duplicates not cited again: ({source, outlet, date}, ...)
+    author: str = ""          # the article's byline, filled from the hit like outlet
 
     def to_dict(self) -> dict:
         return {"n": self.n, "source": self.source, "chunk_id": self.chunk_id, "snippet": self.snippet,
                 "score": round(self.score, 4), "title": self.title, "date": self.date, "date_text": self.date_text,
-                "date_precision": self.date_precision, "outlet": self.outlet, "also": list(self.also)}
+                "date_precision": self.date_precision, "outlet": self.outlet, "also": list(self.also),
+                "author": self.author}
 
 
 def overlap(sentence: str, passage: str) -> float:

@@ -90,7 +90,7 @@ def read_article(path: Path, corpus_dir: Path) -> Article | Skipped:
     body = clean(text)
     if not body:
         return Skipped(source, "no article text left after removing page boilerplate")
-    meta = extract(body, front, source)
+    meta = extract(body, front, source, raw=text)
     if meta.title_from == "front matter" and body.split("\n", 1)[0].strip() != meta.title:
         body = f"{meta.title}\n{body}"  # the text starts with its title, as the chunker and the embedder expect
     return Article(source, meta.title, meta.date, meta.date_text, body, hashlib.sha256(raw).hexdigest(), meta)

@@ -7,12 +7,13 @@ import logging
 import re
 from dataclasses import dataclass
 
+from . import byline
 from .arabic import normalize
 from .errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-META_VERSION = "3"  # bump when extraction changes: `rag index` then refreshes every file's metadata (no re-embedding)
+META_VERSION = "4"  # bump when extraction changes: `rag index` then refreshes every file's metadata (no re-embedding)
 PRECISIONS = ("day", "month", "year", "partial", "none")
 
 
@@ -29,6 +30,9 @@ class Meta:
     agency: str = ""      # the wire agency credited in a dateline ("رويترز"), when it is not the outlet
     url: str = ""
     language: str = ""
+    author: str = ""      # the byline (rag/byline.py): front matter or a header line; "" when the article names none
+    byline: str = ""      # the header line the author was read from, verbatim ("" from front matter)
+    date_line: str = ""   # the header or dateline line the date was read from, verbatim ("" from front matter/filename)
 
 
 # ------------------------------------------------------------------ outlets
@@ -230,7 +234,8 @@ def values(meta: Meta) -> dict:
     lo, hi = date_range(meta.date, meta.date_precision)
     return {"title": meta.title, "date": meta.date, "date_text": meta.date_text, "date_precision": meta.date_precision,
             "date_from": meta.date_from, "outlet": meta.outlet, "outlet_key": outlet_key(meta.outlet) if meta.outlet else "",
-            "outlet_from": meta.outlet_from, "agency": meta.agency, "date_lo": lo, "date_hi": hi}
+            "outlet_from": meta.outlet_from, "agency": meta.agency, "date_lo": lo, "date_hi": hi,
+            "author": meta.author, "byline": meta.byline, "date_line": meta.date_line}
 
 
 def shown_date(date: str, date_text: str, precision: str, language: str = "en") -> str:
@@ -355,8 +360,9 @@ def _is_paragraph(line: str) -> bool:
     return len(line.split()) >= 25 or (len(line) >= 120 and bool(re.search(r"[.!?؟]\s*$", line)))
 
 
-def extract(body: str, front: dict, source: str) -> Meta:
-    """Title, date and outlet of an article from its front matter and cleaned text (title first)."""
+def extract(body: str, front: dict, source: str, raw: str = "") -> Meta:
+    """Title, date, outlet and author of an article from its front matter and cleaned text (title first); `raw`, the
+    text before cleaning, is where a byline is looked for (some sites print it only in page furniture)."""
     lines = [ln for ln in body.split("\n") if ln.strip()]
     title = str(front.get("title") or "").strip()
     title_from = "front matter" if title else "header"
@@ -434,11 +440,16 @@ def extract(body: str, front: dict, source: str) -> Meta:
     chosen = full[0] if full else (dates[0] if dates else None)
     outlet, outlet_from = _choose_outlet(outlets)
     agency = next((n for n, _ in outlets if n in AGENCIES and n != outlet), "")
+    date_line = ""
+    if chosen and chosen[1] in ("header", "dateline", "lead"):
+        date_line = next((ln for ln in lines[:2 + HEADER_LINES] if chosen[0].text in ln), "")
+    author, author_line = (byline.from_front(front), "") if byline.from_front(front) else byline.find(raw or body, title)
     return Meta(title=title.strip(), title_from=title_from,
                 date=chosen[0].date if chosen else "", date_text=chosen[0].text if chosen else "",
                 date_precision=chosen[0].precision if chosen else "none", date_from=chosen[1] if chosen else "unknown",
                 outlet=outlet, outlet_from=outlet_from, agency=agency, url=str(front.get("url") or ""),
-                language=str(front.get("language") or front.get("lang") or ""))
+                language=str(front.get("language") or front.get("lang") or ""), author=author, byline=author_line,
+                date_line=date_line)
 
 
 def _choose_outlet(found: list[tuple[str, str]]) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from .retrieve import Hit
 
 
 def with_news(answer: Answer | None, hits: list[Hit]) -> Answer | None:
-    """The answer with each citation's outlet, date_text, date_precision and `also` copied from the hit it quotes."""
+    """The answer with each citation's outlet, date_text, date_precision, author and `also` copied from the hit it quotes."""
     if answer is None or not answer.citations:
         return answer
     by_chunk = {h.chunk_id: h for h in hits}
@@ -16,5 +16,6 @@ def with_news(answer: Answer | None, hits: list[Hit]) -> Answer | None:
     for c in answer.citations:
         h = by_chunk.get(c.chunk_id)
         citations.append(c if h is None else dataclasses.replace(
-            c, outlet=h.outlet, date_text=h.date_text, date_precision=h.date_precision, also=h.also))
+            c, outlet=h.outlet, date_text=h.date_text, date_precision=h.date_precision, also=h.also,
+            author=h.author))
     return dataclasses.replace(answer, citations=citations)

@@ -44,6 +44,7 @@ class Hit:
     date_text: str = ""
     date_precision: str = ""
     also: tuple = ()          # near-duplicate articles of this one: ({source, outlet, date}, ...)
+    author: str = ""          # the article's byline (rag/byline.py), "" when it names none
     # the e5 vectors of split_sentences(text), from the index (None when it has none): the answer selector's input
     sentence_vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -54,7 +55,8 @@ class Hit:
     def to_dict(self) -> dict:
         return {"source": self.source, "chunk_id": self.chunk_id, "score": round(self.score, 4),
                 "snippet": self.snippet, "title": self.title, "date": self.date, "date_text": self.date_text,
-                "date_precision": self.date_precision, "outlet": self.outlet, "also": list(self.also)}
+                "date_precision": self.date_precision, "outlet": self.outlet, "also": list(self.also),
+                "author": self.author}
 
 
 @dataclass
@@ -271,6 +273,7 @@ class HybridRetriever(BaseRetriever):
                            snippet=_snippet(text), title=f.get("title", ""), date=f.get("date", ""), text=text,
                            keyword=c.keyword / top_keyword, rank=rank, outlet=f.get("outlet", ""),
                            date_text=f.get("date_text", ""), date_precision=f.get("date_precision", ""),
+                           author=f.get("author", ""),
                            sentence_vectors=c.extra.get("sentence_vectors")))
         return out
 

@@ -70,7 +70,7 @@ class Manifest:
     # yyyymmdd range the article can be from (0 when its year is unknown), as in the chunks' Chroma metadata.
     NEWS_COLUMNS = {"date_text": "TEXT", "date_precision": "TEXT", "date_from": "TEXT", "outlet": "TEXT",
                     "outlet_key": "TEXT", "outlet_from": "TEXT", "agency": "TEXT", "date_lo": "INTEGER",
-                    "date_hi": "INTEGER", "meta_version": "TEXT"}
+                    "date_hi": "INTEGER", "author": "TEXT", "byline": "TEXT", "date_line": "TEXT", "meta_version": "TEXT"}
 
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -36,7 +36,7 @@ def test_retrieve_json_contract(cli_env):
     hits = json.loads(r.stdout)
     assert 1 <= len(hits) <= 3 and hits[0]["source"] == "003_311d5706b071db88.txt"
     assert set(hits[0]) == {"source", "chunk_id", "score", "snippet", "title", "date",
-                            "date_text", "date_precision", "outlet", "also"}  # news fields (#14) added, none renamed
+                            "date_text", "date_precision", "outlet", "also", "author"}  # news fields added, none renamed
 
 
 def test_ask_json_contract(cli_env):

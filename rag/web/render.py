@@ -112,7 +112,7 @@ def render_sources(citations, language: str = "en") -> str:
     for c in citations:
         title = html.escape(c.title or c.source)
         date = shown_date(c.date, getattr(c, "date_text", ""), getattr(c, "date_precision", ""), language)
-        meta = " · ".join(html.escape(x) for x in (getattr(c, "outlet", ""), date, c.source) if x)
+        meta = " · ".join(html.escape(x) for x in (getattr(c, "outlet", ""), getattr(c, "author", ""), date, c.source) if x)
         also = also_line(getattr(c, "also", ()), language)
         if also:
             meta += f'<br><span class="rag-also">{html.escape(also)}</span>'
