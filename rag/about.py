@@ -20,14 +20,14 @@ from .retrieve import Hit
 _AR_PIECE = r"(?:ال)?(?:خبر|مقال|مقاله|تقرير|قصه|ماده|نبا)"
 _AR_DATE = re.compile(rf"(?:متي|في اي تاريخ|ما تاريخ|ما هو تاريخ|في اي يوم|اي يوم)\s+(?:تم\s+)?(?:نشر|صدر|كتب)\w*\s+{_AR_PIECE}|"
                       rf"تاريخ\s+(?:نشر|صدور|كتابه)\s+{_AR_PIECE}")
-_AR_AUTHOR = re.compile(rf"(?:كاتب|محرر|مؤلف|معد|صاحب)\s+{_AR_PIECE}|من\s+(?:الذي\s+)?(?:كتب|حرر|اعد)\s+{_AR_PIECE}|"
-                        rf"بقلم\s+من|من\s+(?:هو|هي)?\s*(?:كاتب|كاتبه|محرر)\b")
+_AR_AUTHOR = re.compile(rf"(?:كاتب|كاتبه|محرر|مؤلف|معد|صاحب)\s+{_AR_PIECE}|من\s+(?:الذي\s+)?(?:كتب|حرر|اعد)\s+{_AR_PIECE}|"
+                        rf"بقلم\s+من")
 _EN_PIECE = r"(?:article|report|story|piece|news item|news story|news)"
 _EN_DATE = re.compile(rf"\bwhen (?:was|were|did) (?:the |this |that )?{_EN_PIECE}\b.*\b(?:published|posted|written|"
                       rf"released|come out|appear)|\b(?:what|which) (?:date|day)\b.*\b{_EN_PIECE}\b.*\b(?:published|"
                       rf"posted|written|released)|\bpublication date\b|\bdate of publication\b", re.IGNORECASE)
-_EN_AUTHOR = re.compile(rf"\bwho (?:wrote|authored|reported|penned)\b.*\b{_EN_PIECE}\b|\bwho is the (?:author|writer|"
-                        rf"reporter)\b|\b(?:author|writer|byline) of (?:the |this |that )?{_EN_PIECE}\b|"
+_EN_AUTHOR = re.compile(rf"\bwho (?:wrote|authored|reported|penned)\b.*\b{_EN_PIECE}\b|"
+                        rf"\b(?:author|writer|byline) of (?:the |this |that )?{_EN_PIECE}\b|"
                         rf"\bwho (?:wrote|authored) (?:it|this)\b", re.IGNORECASE)
 
 

@@ -57,7 +57,8 @@ def test_what_counts_as_a_question_about_the_article():
         assert asks_about(q) == kind, q
     for q in ["متى نشرت روسيا قواتها في سوريا؟", "When did Russia deploy troops to Syria?",
               "من الذي كتب الرسالة إلى بوتين؟", "Who wrote the letter to Putin?", "متى عقدت محادثات موسكو؟",
-              "Which outlet published the report that Russia was negotiating with the Taliban?"]:
+              "Which outlet published the report that Russia was negotiating with the Taliban?",
+              'Who is the author of the book "The Seven Wonders of the World"?', "من هو كاتب رواية موسم الهجرة إلى الشمال؟"]:
         assert asks_about(q) is None, q
 
 
