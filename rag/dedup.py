@@ -30,17 +30,56 @@ def shingles(text: str) -> set[bytes]:
     return {" ".join(words[i:i + SHINGLE]).encode("utf-8") for i in range(max(0, len(words) - SHINGLE + 1))}
 
 
-def signature(text: str):
-    """The article's MinHash (with its shingle count as `.count`), or None when it has too few shingles to compare."""
-    from datasketch import MinHash
+class MinHash:
+    """An article's MinHash: `hashvalues` (NUM_PERM uint32) and `count` (its number of shingles).
 
+    The values are datasketch 2.0's `MinHash(num_perm=128, seed=1, scheme="affine32")` after `update_batch(shingles)`,
+    bit for bit (tests/test_dedup.py pins it), computed here in numpy: importing datasketch imports scipy.integrate
+    (for MinHashLSH's parameter search), ~0.4 s on every `rag index` that adds or deletes an article. So signatures
+    stored by either are the same and interchangeable."""
+
+    __slots__ = ("hashvalues", "count")
+
+    def __init__(self, hashvalues, count: int) -> None:
+        self.hashvalues, self.count = hashvalues, count
+
+    def jaccard(self, other: "MinHash") -> float:
+        """Share of equal hash values: the estimated Jaccard similarity of the two shingle sets."""
+        return float(np.count_nonzero(self.hashvalues == other.hashvalues)) / float(len(self.hashvalues))
+
+
+_PERMUTATIONS: tuple | None = None
+
+
+def _permutations():
+    """datasketch's affine32 permutations h -> a*h + b mod 2^32 for seed 1 (a odd), drawn as datasketch draws them."""
+    global _PERMUTATIONS
+    if _PERMUTATIONS is None:
+        gen = np.random.RandomState(1)
+        a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+        b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+        _PERMUTATIONS = a, b
+    return _PERMUTATIONS
+
+
+def _fmix32(hv):
+    """MurmurHash3's 32-bit finalizer (datasketch's pre-mix of the input hashes), wrapping in uint32."""
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    return hv ^ (hv >> np.uint32(16))
+
+
+def signature(text: str) -> MinHash | None:
+    """The article's MinHash, or None when it has too few shingles to compare."""
     sh = shingles(text)
     if len(sh) < MIN_SHINGLES:
         return None
-    m = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
-    m.update_batch(list(sh))
-    m.count = len(sh)
-    return m
+    # datasketch's default input hash: the first 4 bytes of SHA-1, little-endian
+    hv = np.frombuffer(b"".join(hashlib.sha1(s).digest()[:4] for s in sh), dtype="<u4").astype(np.uint32)
+    a, b = _permutations()
+    return MinHash((_fmix32(hv).reshape(-1, 1) * a + b).min(axis=0), len(sh))
 
 
 def containment(a, b) -> float:
@@ -55,7 +94,9 @@ def same_story(a, b) -> float:
     return c if c >= THRESHOLD and a.jaccard(b) >= MIN_JACCARD else 0.0
 
 
-SCHEME = "affine32"  # datasketch 2's default hashing; stored hash values are only comparable within one scheme
+SCHEME = "affine32"  # datasketch 2's default hashing (what MinHash reproduces); values compare only within a scheme
+BANDS, ROWS = 37, 3  # the LSH's banding: datasketch's MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM).b, .r
+                     # (its optimum for those two; tests/test_dedup.py pins it; change LSH_THRESHOLD, recompute it)
 
 
 def to_blob(m) -> bytes:
@@ -63,13 +104,9 @@ def to_blob(m) -> bytes:
     return np.asarray([m.count, *m.hashvalues], dtype=np.uint32).tobytes()
 
 
-def from_blob(blob: bytes):
-    from datasketch import MinHash
-
+def from_blob(blob: bytes) -> MinHash:
     values = np.frombuffer(blob, dtype=np.uint32)
-    m = MinHash(num_perm=NUM_PERM, hashvalues=values[1:], scheme=SCHEME)
-    m.count = int(values[0])
-    return m
+    return MinHash(values[1:], int(values[0]))
 
 
 class DuplicateIndex:
@@ -83,10 +120,7 @@ class DuplicateIndex:
 
     @staticmethod
     def _bands() -> tuple[int, int]:
-        from datasketch import MinHashLSH
-
-        lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-        return lsh.b, lsh.r
+        return BANDS, ROWS
 
     @staticmethod
     def buckets(hashvalues, b: int, r: int) -> list[int]:

@@ -98,29 +98,70 @@ def test_a_story_is_cited_once_with_also_published_by(dup_index):
     assert not ({"003_311d5706b071db88.txt", "dup_003_sputnik.txt"} <= set(sources))
 
 
+def test_signatures_are_datasketchs_bit_for_bit():
+    """rag.dedup computes datasketch 2.0's affine32 MinHash in numpy (datasketch's import pulls scipy into every
+    `rag index`): the same hash values, so signatures stored by either version of the code stay comparable."""
+    import numpy as np
+    from datasketch import MinHash
+
+    texts = [read_article(p, p.parent).text for d in (CORPUS, DUPS) for p in sorted(d.glob("*.txt"))]
+    sigs = [s for s in map(dedup.signature, texts) if s is not None]
+    refs = []
+    for text in texts:
+        if dedup.signature(text) is not None:
+            ref = MinHash(num_perm=dedup.NUM_PERM, scheme=dedup.SCHEME)
+            ref.update_batch(list(dedup.shingles(text)))
+            refs.append(ref)
+    assert len(sigs) == len(refs) >= 9
+    for sig, ref in zip(sigs, refs):
+        assert sig.hashvalues.dtype == np.uint32 and np.array_equal(sig.hashvalues, ref.hashvalues)
+        assert dedup.from_blob(dedup.to_blob(sig)).count == sig.count
+    for i in range(len(sigs)):
+        for j in range(i + 1, len(sigs)):
+            assert sigs[i].jaccard(sigs[j]) == refs[i].jaccard(refs[j])
+
+
+def test_adding_an_article_does_not_import_datasketch_or_scipy(tmp_path):
+    """Importing datasketch costs ~0.4 s (scipy.integrate) on every `rag index` that changes something. A new process
+    indexes a small corpus with a random-vector embedder and then reports what it imported."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
+from pathlib import Path
+from bench.embedders import RandomPassageEmbedder
+from rag.config import Settings
+from rag.indexer import Indexer
+s = Settings.from_env(env={{}}, corpus_dir=Path({str(copy_corpus(tmp_path / "corpus"))!r}),
+                      index_dir=Path({str(tmp_path / "index")!r}), engine="extractive")
+r = Indexer(s, embedder=RandomPassageEmbedder()).index()
+assert r.added and r.chunks_embedded, r
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("datasketch", "scipy")))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
 def _random_signatures(n: int, seed: int = 0) -> dict:
     """n random articles' MinHashes, plus near-copies of the first five (most hash values shared)."""
     import numpy as np
-    from datasketch import MinHash
 
     rng = np.random.default_rng(seed)
     sigs = {}
     for i in range(n):
-        m = MinHash(num_perm=dedup.NUM_PERM, hashvalues=rng.integers(0, 2**32 - 1, dedup.NUM_PERM).astype(np.uint32),
-                    scheme=dedup.SCHEME)
-        m.count = 100
-        sigs[f"a{i:03d}.txt"] = m
+        sigs[f"a{i:03d}.txt"] = dedup.MinHash(rng.integers(0, 2**32 - 1, dedup.NUM_PERM).astype(np.uint32), 100)
     for i in range(5):
         values = sigs[f"a{i:03d}.txt"].hashvalues.copy()
         values[rng.choice(dedup.NUM_PERM, 20, replace=False)] = rng.integers(0, 2**32 - 1, 20).astype(np.uint32)
-        m = MinHash(num_perm=dedup.NUM_PERM, hashvalues=values, scheme=dedup.SCHEME)
-        m.count = 100
-        sigs[f"copy{i}.txt"] = m
+        sigs[f"copy{i}.txt"] = dedup.MinHash(values, 100)
     return sigs
 
 
 def test_lsh_in_the_manifest_finds_what_datasketch_finds(tmp_path):
-    from datasketch import MinHashLSH
+    from datasketch import MinHash, MinHashLSH
 
     from rag.store import Manifest
 
@@ -128,12 +169,13 @@ def test_lsh_in_the_manifest_finds_what_datasketch_finds(tmp_path):
     ref = MinHashLSH(threshold=dedup.LSH_THRESHOLD, num_perm=dedup.NUM_PERM)
     m = Manifest(tmp_path / "manifest.sqlite")
     b, r = dedup.DuplicateIndex._bands()
-    assert (b, r) == (ref.b, ref.r)
+    assert (b, r) == (ref.b, ref.r)  # the banding hard-coded in rag.dedup is datasketch's optimum
     for source, sig in sigs.items():
-        ref.insert(source, sig)
+        ref.insert(source, MinHash(num_perm=dedup.NUM_PERM, hashvalues=sig.hashvalues, scheme=dedup.SCHEME))
         m.lsh_add(source, dedup.DuplicateIndex.buckets(sig.hashvalues, b, r))
     for source, sig in sigs.items():
-        assert m.lsh_members(dedup.DuplicateIndex.buckets(sig.hashvalues, b, r)) == set(ref.query(sig)), source
+        query = MinHash(num_perm=dedup.NUM_PERM, hashvalues=sig.hashvalues, scheme=dedup.SCHEME)
+        assert m.lsh_members(dedup.DuplicateIndex.buckets(sig.hashvalues, b, r)) == set(ref.query(query)), source
     assert {"a000.txt", "copy0.txt"} <= m.lsh_members(dedup.DuplicateIndex.buckets(sigs["copy0.txt"].hashvalues, b, r))
     m.close()
 
