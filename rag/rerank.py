@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import features as F
+from . import translit
 from .chunk import split_sentences
 from .config import Settings
 from .model import load
@@ -12,14 +13,15 @@ FEATURES = (
     "dense", "dense_gap", "dense_rr", "keyword_rel", "keyword_rr", "prf_rel", "prf_rr", "fused", "fused_rr",
     "cover_idf", "cover", "sent_cover_idf", "sent_bm25", "chunk_bm25", "type_match", "same_file", "file_dense_gap",
     "keyword_peak", "dense_peak", "keyword_rel_x_peak", "en", "en_dense", "en_dense_gap", "en_cover_idf",
-    "sent_cos", "sent_cos_gap", "en_sent_cos",
+    "sent_cos", "sent_cos_gap", "en_sent_cos", "en_translit",
     *(f"q_{t}" for t in F.QTYPES),
 )
 
 
 # The features coordinate ascent may move (eval/train_reranker.py); the others stay at weight 0 (measured: they overfit).
 SEARCHED = ("dense", "dense_gap", "keyword_rel", "keyword_rr", "prf_rel", "prf_rr", "sent_cover_idf", "cover_idf",
-            "sent_bm25", "type_match", "same_file", "file_dense_gap", "fused", "sent_cos", "sent_cos_gap", "en_sent_cos")
+            "sent_bm25", "type_match", "same_file", "file_dense_gap", "fused", "sent_cos", "sent_cos_gap", "en_sent_cos",
+            "en_translit")
 
 
 def _rr(rank: int | None) -> float:
@@ -48,6 +50,7 @@ def chunk_features(q: F.Question, cands: list) -> np.ndarray:
     # best sentence cosine inside the chunk (stored sentence vectors, rag/indexer.py); the chunk's own cosine without
     sent_cos = [c.extra.get("sent_cos", c.dense) for c in cands]
     top_sent = max(sent_cos)
+    names = translit.names(q.text) if en else []  # an English question's names, matched in the Arabic by consonants
     rows = []
     for i, (c, text, ck, sks) in enumerate(zip(cands, texts, chunk_keys, sentence_keys)):
         cover_idf = F.coverage(q, ck)
@@ -61,7 +64,7 @@ def chunk_features(q: F.Question, cands: list) -> np.ndarray:
             F.type_match(q.qtype, F.cues(text)), np.log1p(len(others)),
             (max(others) - top_dense) if others else -1.0,
             kw_peak, dense_peak, kw_rel * kw_peak, en, en * c.dense, en * (c.dense - top_dense), en * cover_idf,
-            sent_cos[i], sent_cos[i] - top_sent, en * sent_cos[i],
+            sent_cos[i], sent_cos[i] - top_sent, en * sent_cos[i], translit.cover(names, text),
             *onehot,
         ])
     return np.asarray(rows, dtype=np.float64)
