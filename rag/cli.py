@@ -175,7 +175,7 @@ def ask_cmd(settings: Settings, question: str, as_json: bool):
         click.echo(final.answer, nl=False)
     click.echo(f"\n\n[engine: {final.engine}]")
     for c in final.citations:
-        meta = "  ".join(x for x in (c.outlet, shown_date(c.date, c.date_text, c.date_precision)) if x)
+        meta = "  ".join(x for x in (c.outlet, c.author, shown_date(c.date, c.date_text, c.date_precision)) if x)
         click.echo(f"[{c.n}] {c.source} ({c.chunk_id}) {meta}\n    {c.snippet}")
         for a in c.also:
             click.echo(f"    also published by {a.get('outlet') or '?'}: {a['source']} {a.get('date') or ''}")
