@@ -115,8 +115,8 @@ class Linear:
 def fit_pairwise(xs: list[np.ndarray], ys: list[np.ndarray], c: float):
     """Pairwise ranking (RankSVM-style, logistic loss): within each question, every (answering, other) sentence pair is
     one row x_pos - x_neg (sign flipped at random, seeded); the ranking weights need no intercept. Platt scaling of the
-    resulting score against the sentence labels then gives the calibrated probability the gate and quote_ratio read:
-    p = sigmoid(a * (w . x) + b), still one standardised logistic model."""
+    resulting score (with the question-level columns) against the sentence labels then gives the calibrated
+    probability the gate and quote_ratio read: still one standardised logistic model."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
@@ -134,10 +134,18 @@ def fit_pairwise(xs: list[np.ndarray], ys: list[np.ndarray], c: float):
     ranker = LogisticRegression(C=c, max_iter=3000, fit_intercept=False, random_state=SEED)
     ranker.fit(np.asarray(diffs), np.asarray(signs))
     w = ranker.coef_[0]
-    score = scaler.transform(np.vstack(xs)) @ w
-    platt = LogisticRegression(C=1e6, max_iter=3000, random_state=SEED).fit(score[:, None], np.concatenate(ys))
-    a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
-    return scaler, Linear(np.asarray([a * w]), np.asarray([b]))
+    # Question-level columns (the language, the question type) are equal for every sentence of a question, so they
+    # cancel in the pairs; the calibration takes them back in: p = sigmoid(a * (w . z) + c . z[question columns] + b).
+    cols = [i for i, name in enumerate(select.SENTENCE_FEATURES) if name in QUESTION_LEVEL]
+    z = scaler.transform(np.vstack(xs))
+    platt = LogisticRegression(C=1e6, max_iter=3000, random_state=SEED)
+    platt.fit(np.column_stack([z @ w, z[:, cols]]), np.concatenate(ys))
+    coef = platt.coef_[0][0] * w
+    coef[cols] += platt.coef_[0][1:]
+    return scaler, Linear(np.asarray([coef]), np.asarray([float(platt.intercept_[0])]))
+
+
+QUESTION_LEVEL = ("en", *(f"q_{t}" for t in select.F.QTYPES))
 
 
 OBJECTIVE = ["pairwise"]  # set from --objective
