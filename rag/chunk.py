@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import re
 
-from llama_index.core.schema import TextNode
+from typing import TYPE_CHECKING
 
 from .ingest import Article
 from .meta import values
+
+if TYPE_CHECKING:  # llama_index.core is imported when a chunk is made, not when `rag index` starts (~0.9 s)
+    from llama_index.core.schema import TextNode
 
 # A sentence ends at . ! ? ؟ ؛ ; (followed by space) or at a line break; quotes closing a sentence stay with it.
 _SENTENCE = re.compile(r"(?:[^\n.!?؟؛;]|[.!?؟؛;]+(?=[^\s.!?؟؛;\"»”')\]]))*"
@@ -42,6 +45,8 @@ def split_sentences(text: str) -> list[str]:
 def chunk_article(article: Article, size: int, overlap: int) -> list[TextNode]:
     """Greedy packing of whole sentences up to `size` characters; each chunk starts with up to `overlap` characters
     of the previous chunk's last sentences. Ids are `<source>#<position>`, stable while the file is unchanged."""
+    from llama_index.core.schema import TextNode
+
     spans = _split_long(sentences(article.text), size)
     groups: list[list[tuple[int, int]]] = []
     current: list[tuple[int, int]] = []

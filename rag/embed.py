@@ -7,8 +7,6 @@ from collections import OrderedDict
 from typing import Protocol
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 from .config import Settings
 from .errors import ModelError
@@ -127,23 +125,11 @@ def make_embedder(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(settings.embed_model, threads=settings.embed_threads)
 
 
-class LlamaIndexEmbedding(BaseEmbedding):
-    """Our embedder as a llama-index BaseEmbedding, for code that wants llama-index's own index classes."""
+def __getattr__(name: str):
+    """`LlamaIndexEmbedding` is built on first use: importing llama_index.core costs ~0.9 s, which `rag index` (no
+    llama-index class on its no-op and delete paths) should not pay at start-up."""
+    if name == "LlamaIndexEmbedding":
+        from .embed_llama import LlamaIndexEmbedding
 
-    _inner: Embedder = PrivateAttr()
-
-    def __init__(self, inner: Embedder, **kwargs) -> None:
-        super().__init__(model_name=f"{inner.backend}:{inner.model}", **kwargs)
-        self._inner = inner
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._inner.query(query).tolist()
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._inner.passages([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._inner.passages(texts).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
+        return LlamaIndexEmbedding
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,6 @@ from stat import S_ISLNK as stat_is_link
 from typing import Callable
 
 import numpy as np
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from .chunk import chunk_article, embed_text, split_sentences
 from .config import Settings
@@ -136,9 +135,13 @@ class Indexer:
                stats: dict[str, tuple[int, int]] | None = None) -> int:
         """Articles go in batches of about `index_batch` chunks: one embedding call, one Chroma delete and add, one
         manifest transaction per batch (a full build pays those fixed costs once per batch, not once per article)."""
+        if not articles:
+            return 0
         s = self.settings
         plans = [(a, chunk_article(a, s.chunk_size, s.chunk_overlap)) for a in articles]
         total, done = sum(len(nodes) for _, nodes in plans), 0
+        from llama_index.vector_stores.chroma import ChromaVectorStore  # here: a no-op or delete never imports it
+
         vector_store = ChromaVectorStore.from_collection(collection)
         if progress and total:
             progress(0, total, "")  # the clock starts before the first file, not after it

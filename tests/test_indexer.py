@@ -1,4 +1,6 @@
 """Incremental indexing against a real embedded ChromaDB in tmp_path."""
+from pathlib import Path
+
 import pytest
 
 from rag.config import Settings
@@ -150,3 +152,34 @@ def test_sentence_vectors_stored_with_chunks_filled_for_old_indexes_and_deleted_
     m = Store(s).manifest
     assert m.db.execute("SELECT COUNT(*) FROM sentence_vectors").fetchone()[0] == m.count_chunks()
     assert not any(k.startswith(TWO[0]) for k in m.sentence_vectors([f"{TWO[0]}#0000", f"{TWO[0]}#0001"]))
+
+
+def test_a_no_op_or_delete_run_does_not_import_llama_index(tmp_path):
+    """llama_index.core costs ~0.9 s to import; `rag index` makes no llama-index object unless something is added or
+    changed. A new process indexes, then runs a no-op and a delete in a second process, and reports its imports."""
+    import subprocess
+    import sys
+
+    corpus = copy_corpus(tmp_path / "corpus")
+    prelude = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
+from pathlib import Path
+from bench.embedders import RandomPassageEmbedder
+from rag.config import Settings
+from rag.indexer import Indexer
+s = Settings.from_env(env={{}}, corpus_dir=Path({str(corpus)!r}), index_dir=Path({str(tmp_path / "index")!r}),
+                      engine="extractive")
+"""
+    first = subprocess.run([sys.executable, "-c", prelude + "assert Indexer(s, embedder=RandomPassageEmbedder()).index().added"],
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    again = prelude + f"""
+assert not Indexer(s, embedder=RandomPassageEmbedder()).index().added      # a no-op
+Path({str(corpus)!r}, sorted(p.name for p in Path({str(corpus)!r}).iterdir())[0]).unlink()
+assert Indexer(s, embedder=RandomPassageEmbedder()).index().removed       # a delete
+print(sorted(m for m in sys.modules if m.split(".")[0] == "llama_index"))
+"""
+    out = subprocess.run([sys.executable, "-c", again], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
