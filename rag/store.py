@@ -398,6 +398,10 @@ class Manifest:
 
     def without_sentence_vectors(self, limit: int) -> list[tuple[str, str]]:
         """(id, text) of up to `limit` chunks whose sentence vectors were never computed."""
+        # Rows are only written for existing chunks and go with them (trigger), so equal counts mean none is missing:
+        # two COUNTs on primary-key indexes (~2 ms at 100,000 chunks) instead of the join (0.15-1.1 s) on every run.
+        if self.db.execute("SELECT COUNT(*) FROM sentence_vectors").fetchone()[0] >= self.count_chunks():
+            return []
         return list(self.db.execute("SELECT c.id, c.text FROM chunks c LEFT JOIN sentence_vectors v ON v.id = c.id "
                                     "WHERE v.id IS NULL ORDER BY c.rowid LIMIT ?", (limit,)))
 
