@@ -23,7 +23,8 @@ _NOT_NAME = re.compile(r"^(?:ال)?(?:مراسل|مراسلنا|المحرر|م�
                        r"the editorial)\b", re.IGNORECASE)
 
 
-def _is_paragraph(line: str) -> bool:
+def is_paragraph(line: str) -> bool:
+    """A body paragraph, not a header line (title, date, byline, site name): long, or ending a sentence."""
     return len(line.split()) >= 25 or (len(line) >= 120 and bool(re.search(r"[.!?؟]\s*$", line)))
 
 
@@ -54,7 +55,7 @@ def find(text: str, title: str = "") -> tuple[str, str]:
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()][:HEADER_LINES]
     headline = normalize(title)
     for ln in lines[1:]:  # the first line is the headline
-        if _is_paragraph(ln):
+        if is_paragraph(ln):
             break
         if len(ln.split()) > 2 + MAX_NAME_WORDS + 12:
             continue

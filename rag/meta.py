@@ -356,10 +356,6 @@ def _pick(dates: list[Found]) -> Found | None:
     return min(dates, key=lambda f: (rank[f.precision], f.hijri), default=None)
 
 
-def _is_paragraph(line: str) -> bool:
-    return len(line.split()) >= 25 or (len(line) >= 120 and bool(re.search(r"[.!?؟]\s*$", line)))
-
-
 def extract(body: str, front: dict, source: str, raw: str = "") -> Meta:
     """Title, date, outlet and author of an article from its front matter and cleaned text (title first); `raw`, the
     text before cleaning, is where a byline is looked for (some sites print it only in page furniture)."""
@@ -382,7 +378,7 @@ def extract(body: str, front: dict, source: str, raw: str = "") -> Meta:
 
     header, paragraph = [], ""
     for ln in lines[1:1 + HEADER_LINES]:
-        if _is_paragraph(ln):
+        if byline.is_paragraph(ln):
             paragraph = ln
             break
         header.append(ln)
@@ -443,7 +439,9 @@ def extract(body: str, front: dict, source: str, raw: str = "") -> Meta:
     date_line = ""
     if chosen and chosen[1] in ("header", "dateline", "lead"):
         date_line = next((ln for ln in lines[:2 + HEADER_LINES] if chosen[0].text in ln), "")
-    author, author_line = (byline.from_front(front), "") if byline.from_front(front) else byline.find(raw or body, title)
+    author, author_line = byline.from_front(front), ""
+    if not author:
+        author, author_line = byline.find(raw or body, title)
     return Meta(title=title.strip(), title_from=title_from,
                 date=chosen[0].date if chosen else "", date_text=chosen[0].text if chosen else "",
                 date_precision=chosen[0].precision if chosen else "none", date_from=chosen[1] if chosen else "unknown",
