@@ -18,19 +18,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_selector as T  # noqa: E402
 
-from rag import select  # noqa: E402
 from rag.model import load  # noqa: E402
-
-
-def oof(units: list[dict], c: float, seed: int) -> None:
-    groups = sorted({u["group"] for u in units})
-    fold_of = {g: i % 5 for i, g in enumerate(np.random.default_rng(seed).permutation(groups))}
-    for f in range(5):
-        scaler, clf = T.fit_selector([u for u in units if fold_of[u["group"]] != f], c)
-        model = T.to_model("selector", select.SENTENCE_FEATURES, scaler, clf, {})
-        for u in units:
-            if fold_of[u["group"]] == f:
-                u["p"] = model.predict(u["x"])
 
 
 def main() -> None:
@@ -50,7 +38,7 @@ def main() -> None:
         for c in args.c:
             stats: dict[str, list] = {}
             for seed in range(args.seeds):
-                oof(scored, c, seed)
+                T.oof_selector(scored, c, seed=seed)
                 for u in units:
                     s = stats.setdefault(u["lang"], [0.0, 0.0, 0.0, 0])
                     if len(u["y"]):

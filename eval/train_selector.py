@@ -169,10 +169,11 @@ def selector_probs(units, model: LogisticModel) -> None:
         u["g"] = select.gate_features(u["row"]["q"], u["hits"], u["cands"], u["cos"], u["p"], u["x"])
 
 
-def oof_selector(units, c: float, folds: int = 5) -> None:
-    """Out-of-fold selector probabilities (folds by article) for the gate's training rows."""
+def oof_selector(units, c: float, folds: int = 5, seed: int = SEED) -> None:
+    """Out-of-fold selector probabilities (folds by article, drawn with `seed`) for the gate's training rows and for
+    eval/cv_selector.py."""
     groups = sorted({u["group"] for u in units})
-    fold_of = {g: i % folds for i, g in enumerate(np.random.default_rng(SEED).permutation(groups))}
+    fold_of = {g: i % folds for i, g in enumerate(np.random.default_rng(seed).permutation(groups))}
     for f in range(folds):
         train = [u for u in units if fold_of[u["group"]] != f]
         scaler, clf = fit_selector(train, c)
