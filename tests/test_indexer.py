@@ -1,6 +1,4 @@
 """Incremental indexing against a real embedded ChromaDB in tmp_path."""
-from pathlib import Path
-
 import pytest
 
 from rag.config import Settings
@@ -8,7 +6,7 @@ from rag.errors import EmbedderMismatchError, IndexMissingError
 from rag.indexer import Indexer
 from rag.retrieve import HybridRetriever
 from rag.store import Store
-from tests.conftest import copy_corpus
+from tests.conftest import copy_corpus, imported_after
 
 TWO = ["001_f363e7051d720855.txt", "003_311d5706b071db88.txt"]
 
@@ -157,29 +155,11 @@ def test_sentence_vectors_stored_with_chunks_filled_for_old_indexes_and_deleted_
 def test_a_no_op_or_delete_run_does_not_import_llama_index(tmp_path):
     """llama_index.core costs ~0.9 s to import; `rag index` makes no llama-index object unless something is added or
     changed. A new process indexes, then runs a no-op and a delete in a second process, and reports its imports."""
-    import subprocess
-    import sys
-
-    corpus = copy_corpus(tmp_path / "corpus")
-    prelude = f"""
-import sys
-sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
-from pathlib import Path
-from bench.embedders import RandomPassageEmbedder
-from rag.config import Settings
-from rag.indexer import Indexer
-s = Settings.from_env(env={{}}, corpus_dir=Path({str(corpus)!r}), index_dir=Path({str(tmp_path / "index")!r}),
-                      engine="extractive")
-"""
-    first = subprocess.run([sys.executable, "-c", prelude + "assert Indexer(s, embedder=RandomPassageEmbedder()).index().added"],
-                           capture_output=True, text=True, timeout=300)
-    assert first.returncode == 0, first.stderr
-    again = prelude + f"""
-assert not Indexer(s, embedder=RandomPassageEmbedder()).index().added      # a no-op
-Path({str(corpus)!r}, sorted(p.name for p in Path({str(corpus)!r}).iterdir())[0]).unlink()
-assert Indexer(s, embedder=RandomPassageEmbedder()).index().removed       # a delete
-print(sorted(m for m in sys.modules if m.split(".")[0] == "llama_index"))
-"""
-    out = subprocess.run([sys.executable, "-c", again], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+    corpus, index = copy_corpus(tmp_path / "corpus"), tmp_path / "index"
+    imported_after(corpus, index, "assert Indexer(s, embedder=RandomPassageEmbedder()).index().added", ())
+    steps = """
+        assert not Indexer(s, embedder=RandomPassageEmbedder()).index().added      # a no-op
+        Path(s.corpus_dir, sorted(p.name for p in Path(s.corpus_dir).iterdir())[0]).unlink()
+        assert Indexer(s, embedder=RandomPassageEmbedder()).index().removed       # a delete
+    """
+    assert imported_after(corpus, index, steps, ("llama_index",)) == []
