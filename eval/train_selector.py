@@ -28,7 +28,7 @@ import datasets  # noqa: E402
 import sentence_cache  # noqa: E402
 from train_reranker import candidates, load as load_rows  # noqa: E402
 
-from rag import rerank, select  # noqa: E402
+from rag import features as F, rerank, select  # noqa: E402
 from rag.evaluate import contains  # noqa: E402
 from rag.model import MODELS, LogisticModel, load  # noqa: E402
 
@@ -186,7 +186,12 @@ def quotes(u, ratio: float, most: int) -> list[str]:
         return []
     order = np.argsort(-u["p"], kind="stable")
     best = u["p"][order[0]]
-    return [u["cands"][i][0] for i in order[:most] if u["p"][i] >= ratio * best]
+    chosen: list[str] = []
+    for i in order[:most]:  # as ExtractiveEngine.quotes: a repeated sentence (another version's) is left out
+        s = u["cands"][i][0]
+        if u["p"][i] >= ratio * best and not any(F.repeats(s, c) for c in chosen):
+            chosen.append(s)
+    return chosen
 
 
 def report(units, gate: LogisticModel, thresholds: dict, ratio: float, most: int, title: str) -> dict:

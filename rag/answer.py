@@ -108,10 +108,15 @@ class ExtractiveEngine:
         return bool(selection.sentences) and selection.answerable >= threshold
 
     def quotes(self, selection: Selection) -> list[Scored]:
-        """The best sentence, and the next ones scoring at least `quote_ratio` of it (at most `extract_sentences`)."""
+        """The best sentence, and the next ones scoring at least `quote_ratio` of it (at most `extract_sentences`);
+        a sentence repeating one already quoted (another outlet's version of the story) is left out."""
         best = selection.sentences[0].prob
-        return [s for s in selection.sentences[: self.settings.extract_sentences]
-                if s.prob >= self.settings.quote_ratio * best]
+        chosen: list[Scored] = []
+        for s in selection.sentences[: self.settings.extract_sentences]:
+            if s.prob >= self.settings.quote_ratio * best and not any(
+                    features.repeats(s.sentence, c.sentence) for c in chosen):
+                chosen.append(s)
+        return chosen
 
     def stream(self, question: str, hits: list[Hit], language: str, q: features.Question | None = None,
                selection: Selection | None = None) -> Iterator[str | Answer]:
@@ -121,6 +126,7 @@ class ExtractiveEngine:
             yield refusal(language, question, self.name, answerable=selection.answerable)
             return
         chosen = self.quotes(selection)
+        hits = list(selection.passages) or hits  # what the selector read (every version of a near-duplicate story)
         order: dict[int, int] = {}
         for s in chosen:
             order.setdefault(s.hit, len(order) + 1)
@@ -144,17 +150,20 @@ class ExtractiveEngine:
         """The hits cut down to their best sentences by the selector (original order, at most `budget` characters)."""
         if selection is None:
             selection = self.select(features.analyse(question, self.embedder.query(question)), hits)
-        keep: dict[int, set[str]] = {}
+        read = list(selection.passages) or hits
+        passed = {h.chunk_id for h in hits}
+        keep: dict[str, set[str]] = {}
         used = 0
         for s in selection.sentences:
-            if s.hit >= len(hits):  # a passage the caller does not pass on (the selection may read more of them)
+            chunk = read[s.hit].chunk_id if s.hit < len(read) else None
+            if chunk not in passed:  # a passage the caller does not pass on (the selection may read more of them)
                 continue
             if used and used + len(s.sentence) > budget:
                 break
-            keep.setdefault(s.hit, set()).add(s.sentence)
+            keep.setdefault(chunk, set()).add(s.sentence)
             used += len(s.sentence)
-        return [dataclasses.replace(h, text=" … ".join(x for x in split_sentences(h.text) if x in keep[i]))
-                for i, h in enumerate(hits) if i in keep]
+        return [dataclasses.replace(h, text=" … ".join(x for x in split_sentences(h.text) if x in keep[h.chunk_id]))
+                for h in hits if h.chunk_id in keep]
 
 
 def is_full_date(date: str) -> bool:

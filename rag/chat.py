@@ -119,6 +119,12 @@ class Assistant:
             hits = [h for h in hits if not (h.source in seen or seen.add(h.source))]
         return collapse(hits, self.store.manifest)[:k] if hits else hits
 
+    def _reading(self, cands) -> list[Hit]:
+        # The selector and the gate read the best passages as they were trained to (eval/train_selector.py): every
+        # version of a near-duplicate story, since one version may hold a sentence the others lack; a quote then
+        # cites the version that holds it.
+        return self.retriever.hits(cands, self.settings.extract_passages)
+
     def stream(self, question: str, conversation: Conversation | None = None, engine: str | None = None,
                k: int | None = None, filters: Filters | None = None) -> Iterator[str | Answer | list[Hit]]:
         """Yields the evidence (list of Hits) first, then text deltas, then the final Answer."""
@@ -129,13 +135,14 @@ class Assistant:
         hits = self._distinct(cands, k or self.settings.top_k, per_article=is_timeline(standalone))
         yield hits
         name = engine or self.settings.resolved_engine
+        selection = None
         kind = asks_about(standalone)  # 'when was it published', 'who wrote it': the article's metadata answers
         if not hits or max(h.dense for h in hits) < self.settings.relevance_floor:
             final = refusal(language, standalone, name)  # nothing close: no sentence is embedded or scored
         elif kind and (told := AboutEngine(self.store.manifest).answer(standalone, hits, language, kind)):
             final = told
             yield told.answer
-        elif not self.extractive.answerable(selection := self.extractive.select(q, hits), language):
+        elif not self.extractive.answerable(selection := self.extractive.select(q, self._reading(cands)), language):
             final = refusal(language, standalone, name, answerable=selection.answerable)  # the gate: no model runs
         else:
             final = None
@@ -159,7 +166,7 @@ class Assistant:
                         final = Answer(**{**event.__dict__, "notice": notice})
                     else:
                         yield "\n\n" + notice + "\n\n" + event
-        final = with_news(final, hits)
+        final = with_news(final, hits, selection.passages if selection is not None else ())
         if conversation is not None:
             conversation.turns.append(Turn(question, final))
         yield final

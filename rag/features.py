@@ -176,6 +176,13 @@ def novelty(q: Question, text_keys: list[str]) -> float:
     return sum(1 for k in text_keys if k not in asked) / len(text_keys)
 
 
+def repeats(a: str, b: str, share: float = 0.8) -> bool:
+    """True when `a` adds almost nothing to `b`: at least `share` of its content words are in `b` (the same sentence
+    lightly edited, or cut). A headline does not repeat the sentence that tells it in full; the reverse is true."""
+    x = set(tokens(a))
+    return bool(x) and len(x & set(tokens(b))) >= share * len(x)
+
+
 def qtype_onehot(q: Question) -> list[float]:
     return [float(q.qtype == t) for t in QTYPES]
 

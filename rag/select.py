@@ -38,6 +38,7 @@ class Selection:
     sentences: list[Scored]   # best first
     answerable: float         # the gate's probability that the passages answer the question
     features: np.ndarray      # the gate's input row, kept for eval reports
+    passages: tuple = ()      # the hits it read: `Scored.hit` indexes these
 
 
 def candidates(hits) -> list[tuple[str, int, int, int]]:
@@ -120,7 +121,7 @@ class Selector:
         cands = candidates(hits)
         if not cands or q.vector is None:
             row = gate_features(q, hits, [], np.zeros(0), np.zeros(0), np.zeros((0, len(SENTENCE_FEATURES))))
-            return Selection([], float(load("gate", self.models_dir).predict(row)[0]), row)
+            return Selection([], float(load("gate", self.models_dir).predict(row)[0]), row, tuple(hits))
         cos = self.vectors([s for s, *_ in cands]) @ q.vector
         rows = sentence_features(q, hits, cands, cos)
         probs = load("selector", self.models_dir).predict(rows)
@@ -128,7 +129,7 @@ class Selector:
         answerable = float(load("gate", self.models_dir).predict(gate_row)[0])
         order = np.argsort(-probs, kind="stable")
         scored = [Scored(cands[i][0], cands[i][1], float(probs[i]), cands[i][2]) for i in order]
-        return Selection(scored, answerable, gate_row)
+        return Selection(scored, answerable, gate_row, tuple(hits))
 
 
 # ---------------------------------------------------------------- short answers

@@ -197,3 +197,33 @@ def test_adding_and_removing_one_article_does_not_read_every_signature(tmp_path,
     full_reads = [q for q in seen if q.startswith("SELECT") and "FROM signatures" in q and "IN (" not in q]
     assert full_reads == [], full_reads
     m.close()
+
+
+def test_a_quote_from_a_version_the_panel_folds_away_cites_that_version():
+    """The reader reads every version of a story (one may hold a sentence the others lack: ARCD's paragraph 02 is
+    paragraph 01 and more); the quote cites the version that holds it, and that citation lists the shown one."""
+    import numpy as np
+
+    from rag.answer import ExtractiveEngine
+    from rag.features import analyse
+    from rag.news import with_news
+    from rag.retrieve import Hit
+    from rag.select import Scored, Selection
+
+    lead = "رفعت روسيا حظراً دام عقدين على حركة طالبان. ورحبت كابول بالقرار."
+    extra = "وحضر إعلان القرار أربعة عشر دبلوماسياً من الجانبين."
+    shown = Hit("a.txt", "a.txt#0000", 0.9, 0.8, lead, "t", "2025-04-17", lead, outlet="الشرق",
+                also=({"source": "b.txt", "outlet": "سبوتنيك", "date": "2025-04-18"},))
+    version = Hit("b.txt", "b.txt#0000", 0.8, 0.7, lead, "t", "2025-04-18", f"{lead} {extra}", outlet="سبوتنيك")
+    selection = Selection([Scored(extra, 1, 0.9, 2), Scored("رفعت روسيا حظراً دام عقدين على حركة طالبان.", 0, 0.5, 0)],
+                          0.99, np.zeros(1), (shown, version))
+    s = Settings.from_env(env={}, engine="extractive")
+    q = analyse("كم دبلوماسياً حضر إعلان القرار؟")
+    answer = next(e for e in ExtractiveEngine(s, embedder=None).stream(q.text, [shown], "ar", q, selection)
+                  if not isinstance(e, str))
+    answer = with_news(answer, [shown], selection.passages)
+    assert [c.source for c in answer.citations] == ["b.txt", "a.txt"]
+    assert answer.citations[0].snippet == extra and extra in answer.answer
+    assert answer.citations[0].outlet == "سبوتنيك"
+    assert [a["source"] for a in answer.citations[0].also] == ["a.txt"]
+    assert [a["source"] for a in answer.citations[1].also] == ["b.txt"]

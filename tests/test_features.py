@@ -86,3 +86,19 @@ def test_peak():
     assert F.peak([5.0, 5.0]) == 0.0
     assert F.peak([]) == 0.0
 
+
+
+def test_repeats_when_a_sentence_adds_nothing_to_one_already_quoted():
+    dated = ("( أردو بوینت نتورك ۔ / سبوتنيك - 02 يوليو 2021ء) أعلن وزير الخارجية الروسي، سيرغي لافروف، اليوم الجمعة، "
+             "أن بلاده تجري مشاورات في منظمة معاهدة الأمن الجماعي من أجل حماية دول آسيا الوسطى.")
+    edited = ("أعلن وزير الخارجية الروسي، سيرغي لافروف، الجمعة، أن بلاده تجري مشاورات في منظمة معاهدة الأمن الجماعي "
+              "من أجل حماية دول آسيا الوسطى.")
+    assert F.repeats(edited, dated)          # another outlet's copy of the same sentence
+    assert not F.repeats(dated, edited)      # the dateline is new
+    headline = "طالبان تعلن استعدادها للتعاون الأمني مع روسيا"
+    full = ("أعلنت حركة طالبان استعدادها للتعاون الأمني مع روسيا، جاء ذلك على لسان عبد المنان عمري، القائم بأعمال "
+            "وزير العمل والشؤون الاجتماعية.")
+    assert not F.repeats(full, headline)     # the full sentence names who said it: it is quoted after the headline
+    assert F.repeats(headline, full)
+    assert not F.repeats("مبعوث الكرملين زامير كابولوف", "رفعت موسكو الحظر عن الحركة")
+    assert not F.repeats("", "رفعت موسكو الحظر عن الحركة")
