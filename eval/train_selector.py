@@ -187,10 +187,11 @@ def quotes(u, ratio: float, most: int) -> list[str]:
     order = np.argsort(-u["p"], kind="stable")
     best = u["p"][order[0]]
     chosen: list[str] = []
-    for i in order[:most]:  # as ExtractiveEngine.quotes: a repeated sentence (another version's) is left out
-        s = u["cands"][i][0]
-        if u["p"][i] >= ratio * best and not any(F.repeats(s, c) for c in chosen):
-            chosen.append(s)
+    for i in order:  # as ExtractiveEngine.quotes: a repeated sentence (another version's) is skipped for the next one
+        if len(chosen) == most or u["p"][i] < ratio * best:
+            break
+        if not any(F.repeats(u["cands"][i][0], c) for c in chosen):
+            chosen.append(u["cands"][i][0])
     return chosen
 
 

@@ -109,12 +109,13 @@ class ExtractiveEngine:
 
     def quotes(self, selection: Selection) -> list[Scored]:
         """The best sentence, and the next ones scoring at least `quote_ratio` of it (at most `extract_sentences`);
-        a sentence repeating one already quoted (another outlet's version of the story) is left out."""
+        a sentence repeating one already quoted (another version of the story) is skipped for the next one."""
         best = selection.sentences[0].prob
         chosen: list[Scored] = []
-        for s in selection.sentences[: self.settings.extract_sentences]:
-            if s.prob >= self.settings.quote_ratio * best and not any(
-                    features.repeats(s.sentence, c.sentence) for c in chosen):
+        for s in selection.sentences:
+            if len(chosen) == self.settings.extract_sentences or s.prob < self.settings.quote_ratio * best:
+                break
+            if not any(features.repeats(s.sentence, c.sentence) for c in chosen):
                 chosen.append(s)
         return chosen
 

@@ -227,3 +227,21 @@ def test_a_quote_from_a_version_the_panel_folds_away_cites_that_version():
     assert answer.citations[0].outlet == "سبوتنيك"
     assert [a["source"] for a in answer.citations[0].also] == ["a.txt"]
     assert [a["source"] for a in answer.citations[1].also] == ["b.txt"]
+
+
+def test_a_repeated_sentence_gives_its_quote_slot_to_the_next_one():
+    import numpy as np
+
+    from rag.answer import ExtractiveEngine
+    from rag.select import Scored, Selection
+
+    first = "أعلن وزير الخارجية الروسي سيرغي لافروف أن بلاده تجري مشاورات في منظمة معاهدة الأمن الجماعي."
+    copy = "وأعلن وزير الخارجية الروسي سيرغي لافروف، الجمعة، أن بلاده تجري مشاورات في منظمة معاهدة الأمن الجماعي."
+    other = "وقال لافروف في ختام المحادثات مع وزير الخارجية البحريني إن الحماية تشمل جيران روسيا في آسيا الوسطى."
+    weak = "ورحبت كابول بالقرار."
+    selection = Selection([Scored(first, 0, 0.9, 0), Scored(copy, 1, 0.8, 0), Scored(other, 0, 0.5, 1),
+                           Scored(weak, 0, 0.01, 2)], 0.99, np.zeros(1))
+    engine = ExtractiveEngine(Settings.from_env(env={}, extract_sentences=2), embedder=None)
+    assert [s.sentence for s in engine.quotes(selection)] == [first, other]
+    engine = ExtractiveEngine(Settings.from_env(env={}, extract_sentences=3), embedder=None)
+    assert [s.sentence for s in engine.quotes(selection)] == [first, other]  # the weak one is under quote_ratio
