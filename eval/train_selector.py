@@ -28,7 +28,7 @@ import datasets  # noqa: E402
 import sentence_cache  # noqa: E402
 from train_reranker import candidates, load as load_rows  # noqa: E402
 
-from rag import features as F, rerank, select  # noqa: E402
+from rag import rerank, select  # noqa: E402
 from rag.evaluate import contains  # noqa: E402
 from rag.model import MODELS, LogisticModel, load  # noqa: E402
 
@@ -182,17 +182,12 @@ def oof_selector(units, c: float, folds: int = 5, seed: int = SEED) -> None:
 
 
 def quotes(u, ratio: float, most: int) -> list[str]:
+    """What ExtractiveEngine.quotes would quote from this unit's selector probabilities."""
     if not len(u["p"]):
         return []
     order = np.argsort(-u["p"], kind="stable")
-    best = u["p"][order[0]]
-    chosen: list[str] = []
-    for i in order:  # as ExtractiveEngine.quotes: a repeated sentence (another version's) is skipped for the next one
-        if len(chosen) == most or u["p"][i] < ratio * best:
-            break
-        if not any(F.repeats(u["cands"][i][0], c) for c in chosen):
-            chosen.append(u["cands"][i][0])
-    return chosen
+    scored = [select.Scored(u["cands"][i][0], u["cands"][i][1], float(u["p"][i]), u["cands"][i][2]) for i in order]
+    return [s.sentence for s in select.quotes(scored, ratio, most)]
 
 
 def report(units, gate: LogisticModel, thresholds: dict, ratio: float, most: int, title: str) -> dict:

@@ -20,7 +20,7 @@ from .embed import Embedder
 from .errors import ModelError
 from .retrieve import Hit
 from .model import load
-from .select import Scored, Selection, Selector, short_answer
+from .select import Scored, Selection, Selector, quotes, short_answer
 
 log = logging.getLogger(__name__)
 
@@ -108,16 +108,8 @@ class ExtractiveEngine:
         return bool(selection.sentences) and selection.answerable >= threshold
 
     def quotes(self, selection: Selection) -> list[Scored]:
-        """The best sentence, and the next ones scoring at least `quote_ratio` of it (at most `extract_sentences`);
-        a sentence repeating one already quoted (another version of the story) is skipped for the next one."""
-        best = selection.sentences[0].prob
-        chosen: list[Scored] = []
-        for s in selection.sentences:
-            if len(chosen) == self.settings.extract_sentences or s.prob < self.settings.quote_ratio * best:
-                break
-            if not any(features.repeats(s.sentence, c.sentence) for c in chosen):
-                chosen.append(s)
-        return chosen
+        """The selector's best sentences to quote (select.quotes with `quote_ratio`, at most `extract_sentences`)."""
+        return quotes(selection.sentences, self.settings.quote_ratio, self.settings.extract_sentences)
 
     def stream(self, question: str, hits: list[Hit], language: str, q: features.Question | None = None,
                selection: Selection | None = None) -> Iterator[str | Answer]:

@@ -105,25 +105,24 @@ class Assistant:
     def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
         """Hits within `filters` (default: the settings' since/until/outlet), near-duplicates cited once."""
         k = k or self.settings.top_k
-        return self._distinct(self.retriever.rank(question, filters=self._filters(filters))[1], k)
+        cands = self.retriever.rank(question, filters=self._filters(filters))[1]
+        return self._distinct(self._ranked(cands, k), k)
 
     def _filters(self, filters: Filters | None) -> Filters:
         return filters if filters is not None else Filters.from_settings(self.settings)
 
-    def _distinct(self, cands, k: int, per_article: bool = False) -> list[Hit]:
-        # A near-duplicate group is one hit (the others in its `also`); twice as deep so k distinct hits remain.
-        # A timeline wants k articles, so then only each article's best chunk is kept.
-        hits = self.retriever.hits(cands, len(cands) if per_article else 2 * k)
+    def _ranked(self, cands, k: int, per_article: bool = False) -> list[Hit]:
+        # Twice as deep as k, so k distinct hits remain once near-duplicates are folded, and at least the passages the
+        # selector reads; a timeline may need every candidate.
+        return self.retriever.hits(cands, len(cands) if per_article else max(2 * k, self.settings.extract_passages))
+
+    def _distinct(self, hits: list[Hit], k: int, per_article: bool = False) -> list[Hit]:
+        # A near-duplicate group is one hit (the others in its `also`). A timeline wants k articles, so then only each
+        # article's best chunk is kept.
         if per_article:
             seen: set[str] = set()
             hits = [h for h in hits if not (h.source in seen or seen.add(h.source))]
         return collapse(hits, self.store.manifest)[:k] if hits else hits
-
-    def _reading(self, cands) -> list[Hit]:
-        # The selector and the gate read the best passages as they were trained to (eval/train_selector.py): every
-        # version of a near-duplicate story, since one version may hold a sentence the others lack; a quote then
-        # cites the version that holds it.
-        return self.retriever.hits(cands, self.settings.extract_passages)
 
     def stream(self, question: str, conversation: Conversation | None = None, engine: str | None = None,
                k: int | None = None, filters: Filters | None = None) -> Iterator[str | Answer | list[Hit]]:
@@ -132,7 +131,9 @@ class Assistant:
         language = detect_language(question)
         standalone = self.condense(question, conversation, engine)
         q, cands = self.retriever.rank(standalone, filters=self._filters(filters))
-        hits = self._distinct(cands, k or self.settings.top_k, per_article=is_timeline(standalone))
+        k, per_article = k or self.settings.top_k, is_timeline(standalone)
+        ranked = self._ranked(cands, k, per_article)
+        hits = self._distinct(ranked, k, per_article)
         yield hits
         name = engine or self.settings.resolved_engine
         selection = None
@@ -142,7 +143,9 @@ class Assistant:
         elif kind and (told := AboutEngine(self.store.manifest).answer(standalone, hits, language, kind)):
             final = told
             yield told.answer
-        elif not self.extractive.answerable(selection := self.extractive.select(q, self._reading(cands)), language):
+        # The selector and the gate read the best passages as they were trained to (eval/train_selector.py), every
+        # version of a near-duplicate story: one may hold a sentence the others lack; a quote cites the one holding it.
+        elif not self.extractive.answerable(selection := self.extractive.select(q, ranked), language):
             final = refusal(language, standalone, name, answerable=selection.answerable)  # the gate: no model runs
         else:
             final = None

@@ -15,6 +15,7 @@ def with_news(answer: Answer | None, hits: list[Hit], read: tuple | list = ()) -
         return answer
     by_chunk = {h.chunk_id: h for h in (*read, *hits)}
     group_of = {a["source"]: h for h in hits for a in h.also}
+    shown_sources = {h.source for h in hits}
     citations = []
     for c in answer.citations:
         h = by_chunk.get(c.chunk_id)
@@ -22,7 +23,7 @@ def with_news(answer: Answer | None, hits: list[Hit], read: tuple | list = ()) -
             citations.append(c)
             continue
         also = h.also
-        if c.source in group_of and h.source not in {x.source for x in hits}:
+        if c.source in group_of and h.source not in shown_sources:
             shown = group_of[c.source]
             also = ({"source": shown.source, "outlet": shown.outlet, "date": shown.date},
                     *(a for a in shown.also if a["source"] != c.source))

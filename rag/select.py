@@ -41,6 +41,18 @@ class Selection:
     passages: tuple = ()      # the hits it read: `Scored.hit` indexes these
 
 
+def quotes(scored: list[Scored], ratio: float, most: int) -> list[Scored]:
+    """The best sentence of `scored` (best first), and the next ones scoring at least `ratio` of it, at most `most`; a
+    sentence repeating one already quoted (another version of the story) is skipped for the next one."""
+    chosen: list[Scored] = []
+    for s in scored:
+        if len(chosen) == most or s.prob < ratio * scored[0].prob:
+            break
+        if not any(F.repeats(s.sentence, c.sentence) for c in chosen):
+            chosen.append(s)
+    return chosen
+
+
 def candidates(hits) -> list[tuple[str, int, int, int]]:
     """(sentence, hit index, position, sentences in passage) for the passages' sentences, first occurrence kept."""
     seen, out = set(), []
