@@ -1,0 +1,93 @@
+"""Names of places, countries, regions, languages, currencies, months and weekdays rendered in English from CLDR's
+Arabic and English display names (Babel), then from gazetteer.tsv for frequent news entities CLDR has no name for
+(cities, organisations, nationalities). The whole span must be one known name (after its prepositions, clitics and a
+generic head noun such as مدينة or اللغة are set aside); a span that only contains one gives None."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from rag.arabic import normalize
+
+GAZETTEER = Path(__file__).with_name("gazetteer.tsv")
+_LEADING = ("في", "من", "الى", "إلى", "على", "عن", "نحو", "داخل", "قرب", "شمال", "جنوب")  # prepositions set aside
+_HEADS = {"مدينه": "", "دوله": "", "بلد": "", "عاصمه": "", "جمهوريه": "", "مملكه": "", "اماره": "", "اللغه": "",
+          "لغه": "", "بلاد": "", "منطقه": "", "ولايه": "", "محافظه": "", "جزيره": "", "قاره": "", "العمله": "",
+          "عمله": "", "شهر": "", "يوم": ""}
+_CLITICS = ("وال", "بال", "فال", "كال", "لل", "و", "ب", "ل", "ف")
+
+
+def key(text: str) -> str:
+    """Matching key: rag.arabic.normalize, punctuation out, the article الـ dropped from every word."""
+    words = re.sub(r"[^\w\s]", " ", normalize(text)).split()
+    return " ".join(w[2:] if w.startswith("ال") and len(w) > 4 else w for w in words)
+
+
+@lru_cache(maxsize=1)
+def table() -> dict[str, tuple[str, str]]:
+    """key(Arabic name) -> (English name, kind); CLDR first, the gazetteer only for names CLDR does not have."""
+    from babel import Locale
+
+    ar, en = Locale("ar"), Locale("en")
+    out: dict[str, tuple[str, str]] = {}
+
+    def add(arabic: str, english: str, kind: str) -> None:
+        k = key(arabic)
+        if k and english:
+            out.setdefault(k, (english, kind))
+
+    for code, name in ar.territories.items():
+        if code.isalpha() and len(code) == 2 and code not in ("ZZ",) or code.isdigit():
+            add(name, en.territories.get(code, ""), "place")
+    for code, name in ar.languages.items():
+        if "_" not in code:
+            add(name, en.languages.get(code, ""), "language")
+    for code, name in ar.currencies.items():
+        add(name, en.currencies.get(code, ""), "currency")
+    for i in range(1, 13):
+        add(ar.months["format"]["wide"][i], en.months["format"]["wide"][i], "month")
+    for i in range(7):
+        add(ar.days["format"]["wide"][i], en.days["format"]["wide"][i], "weekday")
+    for line in GAZETTEER.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        arabic, english, kind = line.split("\t")
+        add(arabic, english, kind)
+        if kind == "nationality":
+            for suffix in ("ه", "ون", "ين"):  # روسية, روسيون, روسيين
+                add(arabic + suffix, english, kind)
+    return out
+
+
+def _candidates(span: str) -> list[str]:
+    """The span's key, and the key without a leading preposition, a clitic on its first word, a generic head noun."""
+    words = key(span).split()
+    if words and words[0] in _LEADING:
+        words = words[1:]
+    forms = [words]
+    if words:
+        for c in _CLITICS:
+            w = words[0]
+            if w.startswith(c) and len(w) - len(c) >= 3:
+                rest = w[len(c):]
+                rest = rest[2:] if rest.startswith("ال") and len(rest) > 4 else rest
+                forms.append([rest, *words[1:]])
+    for f in list(forms):
+        if len(f) > 1 and f[0] in _HEADS:
+            forms.append(f[1:])
+    return [" ".join(f) for f in forms if f]
+
+
+def lookup(span: str) -> tuple[str, str] | None:
+    """(English name, kind) when the whole span is one known name: "في روسيا" -> ("Russia", "place")."""
+    t = table()
+    for k in _candidates(span):
+        if k in t:
+            return t[k]
+    return None
+
+
+def render_name(span: str) -> str | None:
+    found = lookup(span)
+    return found[0] if found else None
