@@ -15,6 +15,7 @@ from .numbers import render_number, render_ordinal
 from .persons import render_from_question, render_person
 
 KINDS = ("number", "date", "person", "place", "other")
+SHORT_SPAN = 4  # words: a number or date is the answer of a question of another kind only in a span this short
 LRI, RLI, FSI, PDI = "\u2066", "\u2067", "\u2068", "\u2069"
 
 
@@ -45,6 +46,8 @@ def render(span: str, kind: str = "", question: str = "", method: str = "package
     if kind != "date":
         numeric.reverse()
     for name, f in numeric:
+        if kind not in ("", name) and len(span.split()) > SHORT_SPAN:
+            continue  # a date inside a long answer to a "who" question is not that answer
         out = f(span)
         if out:
             head = out.split(" (")[0] if name == "date" else _number_head(out)
@@ -70,6 +73,8 @@ def render(span: str, kind: str = "", question: str = "", method: str = "package
 def _number_head(text: str) -> str:
     """"10 countries" -> "10", "$40,000" -> "$40,000", "1.5 million Saudi riyals" -> "1.5 million"."""
     words = text.split()
+    while len(words) > 1 and words[0] in ("more", "less", "than", "about", "at", "least", "up", "to"):
+        words = words[1:]  # the qualifier stays outside the bold: "more than **70 million**"
     head = [words[0]]
     if len(words) > 1 and words[1] in ("thousand", "million", "billion", "trillion"):
         head.append(words[1])
@@ -88,5 +93,8 @@ def answer_line(rendered: Rendered | None, span: str, citation: int) -> str:
     cite = f" [{citation}]" if citation else ""
     if rendered is None:
         return f"No confident English rendering of the short answer; in Arabic: {isolate(span)}{cite}"
-    rest = rendered.text[len(rendered.bold):] if rendered.text.startswith(rendered.bold) else ""
-    return f"**{rendered.bold}**{rest} ({isolate(span)}){cite}"
+    text = rendered.text.replace(rendered.bold, f"**{rendered.bold}**", 1)
+    if "**" not in text:
+        text = f"**{rendered.text}**"
+    said = f"transliterated from {isolate(span)}" if rendered.how == "transliteration" else isolate(span)
+    return f"{text} ({said}){cite}"

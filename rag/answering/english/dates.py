@@ -49,8 +49,30 @@ def _hijri(text: str, gregorian: str) -> str | None:
     return f"{int(m.group(1))} {HIJRI_EN[_HIJRI_NUM[m.group(2)] - 1]} {m.group(3)} AH ({english_date(gregorian)})"
 
 
+_PART = {normalize(k): v for k, v in {"أوائل": "early", "مطلع": "early", "بداية": "early", "أواخر": "late",
+                                      "نهاية": "late", "أواسط": "mid-", "منتصف": "mid-"}.items()}
+# rag.meta reads news dates (years 1900-2099); an answer can be older: "20 أغسطس 1858"
+_OLD_DMY = re.compile(r"(?<!\d)(\d{1,2})\s+(\S+)(?:\s*[/(]\s*\S+?\s*\)?)?\s*[,،]?\s*(\d{3,4})(?!\d)")
+
+
+def _old_date(span: str) -> str | None:
+    m = _OLD_DMY.search(normalize(span))
+    if not m or m.group(2) not in _MONTH_NUM:
+        return None
+    day, month, year = int(m.group(1)), _MONTH_NUM[m.group(2)], int(m.group(3))
+    months, _ = _english_names()
+    return f"{day} {months[month]} {year}" if 1 <= day <= 31 else None
+
+
 def render_date(span: str) -> str | None:
     """The English form of the one date the span states, or None (no date, or two different ones)."""
+    norm = normalize(span).strip(" .,،()")
+    first = norm.split()[0] if norm.split() else ""
+    if first in _PART and len(norm.split()) > 1:  # "أوائل عام 2002" -> "early 2002"
+        rest = render_date(" ".join(span.split()[1:]))
+        if rest and re.fullmatch(r"\d{3,4}( BC| AH)?|[A-Z][a-z]+ \d{4}", rest):
+            return f"{_PART[first]}{'' if _PART[first].endswith('-') else ' '}{rest}"
+        return None
     found = find_dates(span)
     if len({(f.date, f.text) for f in found}) > 1:
         return None
@@ -59,13 +81,15 @@ def render_date(span: str) -> str | None:
         if f.hijri:
             return _hijri(f.text, f.date)
         if f.precision == "partial":
+            old = _old_date(span)
+            if old:
+                return old
             m = re.match(r"\s*(\d{1,2})\D+?(\S+)", normalize(f.text))
             if not m or m.group(2) not in _MONTH_NUM:
                 return None
             months, _ = _english_names()
             return f"{int(m.group(1))} {months[_MONTH_NUM[m.group(2)]]} (year not given)"
         return english_date(f.date)
-    norm = normalize(span).strip(" .,،()")
     m = _YEAR.match(norm)
     if m:
         year, era = int(m.group(1)), re.sub(r"[\s.]", "", m.group(2) or "")

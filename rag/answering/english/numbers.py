@@ -73,6 +73,18 @@ _UNITS, _TENS, _HUNDREDS, _SCALES, _FRACTIONS, _ORDINAL_AR, _MONEY = (
     {normalize(k): v for k, v in d.items()} for d in (_UNITS, _TENS, _HUNDREDS, _SCALES, _FRACTIONS, _ORDINAL_AR, _MONEY))
 _TEN = {normalize(k) for k in _TEN}
 _DUAL_SCALES = {normalize(k) for k in ("ألفان", "ألفين", "مليونان", "مليونين")}
+# Words before a number that change what it says, normalised -> English; kept, since "70 million" for
+# "more than 70 million" would be a wrong value.
+_QUALIFIERS = {normalize(k): v for k, v in {
+    "أكثر من": "more than", "اكثر من": "more than", "لأكثر من": "more than", "ما يزيد عن": "more than",
+    "ما يزيد على": "more than", "أقل من": "less than", "حوالي": "about", "حوالى": "about", "نحو": "about",
+    "قرابة": "about", "قرابه": "about", "ما يقارب": "about", "ما يقرب من": "about", "زهاء": "about",
+    "ما يقدر بحوالي": "about", "ما يقدر بنحو": "about", "بحوالي": "about", "بنحو": "about", "تقريبا": "about",
+    "على الأقل": "at least", "ما لا يقل عن": "at least", "حتى": "up to"}.items()}
+_ORDINAL_TEENS = re.compile(r"(?:^|\s)(الحادي|الحاديه|الثاني|الثانيه|الثالث|الثالثه|الرابع|الرابعه|الخامس|الخامسه|"
+                            r"السادس|السادسه|السابع|السابعه|الثامن|الثامنه|التاسع|التاسعه)\s+(عشر|عشره)(?:\s|$)")
+_EN_TEEN_ORDINALS = {1: "eleventh", 2: "twelfth", 3: "thirteenth", 4: "fourteenth", 5: "fifteenth", 6: "sixteenth",
+                     7: "seventeenth", 8: "eighteenth", 9: "nineteenth"}
 _DIGITS = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)(?![\w])")
 _CONNECTOR = re.compile(r"^و(?=.)")
 
@@ -90,12 +102,12 @@ def cldr_units() -> dict[str, tuple[str, str]]:
                                 "energy-", "power-", "digital-")):
             continue
         en_forms = en._data["unit_patterns"].get(unit) or {}
-        for length in ("long", "short"):
-            e = en_forms.get(length) or {}
-            one, other = (e.get("one") or e.get("other") or ""), (e.get("other") or "")
-            if not other:
-                continue
-            pair = (one.replace("{0}", "").strip(), other.replace("{0}", "").strip())
+        e = en_forms.get("long") or en_forms.get("short") or {}
+        one, other = (e.get("one") or e.get("other") or ""), (e.get("other") or "")
+        if not other:
+            continue
+        pair = (one.replace("{0}", "").strip(), other.replace("{0}", "").strip())
+        for length in ("long", "short"):  # the Arabic long and short names, said in English in full
             for key, pattern in (forms.get(length) or {}).items():
                 if key == "per" or "{0}" not in pattern:
                     continue
@@ -259,6 +271,8 @@ def numbers_in(span: str) -> list[tuple[float, str, bool, int, int]]:
 def render_number(span: str) -> str | None:
     """The English form of the number the span states ("10 countries", "3.2 billion years", "25%", "$40,000"), or
     None when the span holds no number or two different ones."""
+    if _ORDINAL_TEENS.search(normalize(span)):
+        return None  # الثاني عشر is "twelfth", an ordinal (render_ordinal)
     nums = numbers_in(span)
     if not nums or len({v for v, *_ in nums}) > 1:
         return None
@@ -278,13 +292,21 @@ def render_number(span: str) -> str | None:
     unit, _ = _unit_after(words[at + used:], value)
     if not unit and at > 0:  # "مبلغ 40,000" / "عدد 10": the counted noun may come first in a construct
         unit = ""
-    if unit == "dollars":
-        return f"${number}"
-    return f"{number} {unit}".strip()
+    before = " ".join(norm_words[max(0, at - 3):at])
+    qualifier = next((q for k, q in sorted(_QUALIFIERS.items(), key=lambda kv: -len(kv[0]))
+                      if q and (before == k or before.endswith(" " + k))), "")
+    if not qualifier and normalize("تقريبا") in rest_norm.split()[:2]:  # "10 دول تقريبا"
+        qualifier = "about"
+    said = f"${number}" if unit == "dollars" else f"{number} {unit}".strip()
+    return f"{qualifier} {said}".strip()
 
 
 def render_ordinal(span: str) -> str | None:
-    """"المركز الثالث" -> "third", when the span holds one Arabic ordinal word and no number."""
+    """"المركز الثالث" -> "third", "الثاني عشر" -> "twelfth", when the span holds one Arabic ordinal and no number."""
+    teen = _ORDINAL_TEENS.search(normalize(span))
+    if teen:
+        unit = 1 if teen.group(1).startswith("الحادي") else _ORDINAL_AR[teen.group(1)]
+        return _EN_TEEN_ORDINALS[unit]
     found = [_ORDINAL_AR[w] for w in normalize(span).split() if w in _ORDINAL_AR]
     if len(set(found)) != 1 or numbers_in(span):
         return None

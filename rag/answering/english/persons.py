@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover - before the move
 MAX_WORDS = 5
 _FUNCTION = set("""في من على الى إلى عن مع او أو ثم قد لا ما لم لن هو هي هم هذا هذه ذلك تلك التي الذي الذين كان كانت
 بين حتى اذا إذا كما عند بعد قبل منذ حول كل اي أي ايضا أيضا غير بعض الا إلا""".split())
+_FUNCTION_NORM = {normalize(f) for f in _FUNCTION}
 _ARABIC_WORD = re.compile(r"[\u0621-\u064a\u0671-\u06d3]+")
 
 # ----------------------------------------------------------------- the letter rules
@@ -66,17 +67,37 @@ def _romanizer():
     return transliterate
 
 
+def _distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+def consistent(arabic: str, latin: str) -> bool:
+    """The Latin word has the Arabic word's consonants (skeletons at most one class apart): a transliteration, not
+    another name (the package's model can answer 'Al-Sharji' for سلطان)."""
+    sk = skeleton_en(re.sub(r"^al-", "", latin.lower()))
+    return any(_distance(sk, a) <= max(1, len(a) // 4) for a in skeletons_ar(arabic))
+
+
 def romanize(text: str, method: str = "package") -> str:
-    """The whole name transliterated, by the package (default) or by the letter rules."""
+    """The name transliterated word by word, by the package (default) or by the letter rules; a package word whose
+    consonants are not the Arabic word's is replaced by the rules' form."""
+    words = text.split()
     f = _romanizer() if method == "package" else None
     if f is not None:
         try:
             out = f(text)
-            if isinstance(out, str) and out.strip():
-                return out.strip()
-        except Exception:  # a name the package cannot read: fall back to the rules
-            pass
-    return " ".join(rules(w) for w in text.split())
+        except Exception:  # a name the package cannot read: the rules
+            out = ""
+        latin = out.split() if isinstance(out, str) else []
+        if len(latin) == len(words):
+            return " ".join(x if consistent(w, x) else rules(w) for w, x in zip(words, latin))
+    return " ".join(rules(w) for w in words)
 
 
 def question_spellings(question: str) -> dict[str, str]:
@@ -101,10 +122,20 @@ def from_question(word: str, spellings: dict[str, str]) -> str | None:
 
 
 def looks_like_name(span: str) -> bool:
-    words = span.split()
-    return (0 < len(words) <= MAX_WORDS and not re.search(r"[\d٠-٩]", span)
-            and all(_ARABIC_WORD.fullmatch(w.strip(".,،()«»\"")) for w in words)
-            and not any(normalize(w.strip(".,،()")) in {normalize(f) for f in _FUNCTION} for w in words))
+    """Short, Arabic letters only, no function word, not opening with the article or a conjunction (الحكومة السعودية,
+    وهو ...), no feminine adjective (-ية) and no nationality: descriptions, not names."""
+    words = [normalize(w.strip(".,،()«»\"")) for w in span.split()]
+    if not (0 < len(words) <= MAX_WORDS) or re.search(r"[\d٠-٩]", span):
+        return False
+    if not all(_ARABIC_WORD.fullmatch(w) for w in words):
+        return False
+    if any(w in _FUNCTION_NORM for w in words) or words[0].startswith(("ال", "لل", "وال", "بال")):
+        return False
+    if any(w.endswith("يه") and len(w) > 4 for w in words):
+        return False
+    from .names import lookup
+
+    return not any((lookup(w) or ("", ""))[1] == "nationality" for w in words)
 
 
 def render_person(span: str, question: str = "", method: str = "package") -> str | None:
