@@ -5,6 +5,7 @@ and compared with the English gold answer (`answers_en`).
     python eval/english_renderers.py --method rules       # person names by the letter rules instead of the package
     python eval/english_renderers.py --names              # transliterators on name pairs from dev questions
     python eval/english_renderers.py --show               # every rendering, for reading them by hand
+    python eval/english_renderers.py --build-gold         # eval/sets/mlqa-dev-en.jsonl, the gold for `rag eval`
 
 Kinds come from the English question's type (rag's question analysis, as the product knows it). A rendering is
 `correct` when its normalised text and a normalised English gold answer contain one another on word boundaries, or
@@ -136,13 +137,27 @@ def compare_names(show: bool) -> None:
         print(f"| {method} | {exact / n:.3f} | {near / n:.3f} | {sim / n:.3f} |")
 
 
+def build_gold(path: Path = ROOT / "eval/sets/mlqa-dev-en.jsonl") -> None:
+    """The MLQA dev English questions as people wrote them, with their Arabic gold spans (`answers`) and the English
+    gold (`answers_en`), in rag eval's gold format."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for item in dev_items():
+            fh.write(json.dumps({"id": item["id"], "lang": "en", "question": item["question"],
+                                 "answers": item["answers"], "answers_en": item["answers_en"],
+                                 "source": item["source"], "answerable": True}, ensure_ascii=False) + "\n")
+    print(f"wrote {path}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--method", default="package", choices=("package", "rules"))
     ap.add_argument("--names", action="store_true", help="compare the transliterators on dev name pairs")
     ap.add_argument("--show", action="store_true")
+    ap.add_argument("--build-gold", action="store_true", help="write eval/sets/mlqa-dev-en.jsonl")
     args = ap.parse_args()
-    if args.names:
+    if args.build_gold:
+        build_gold()
+    elif args.names:
         compare_names(args.show)
     else:
         measure(args.method, args.show)

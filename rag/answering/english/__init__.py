@@ -15,7 +15,7 @@ from .numbers import render_number, render_ordinal
 from .persons import render_from_question, render_person
 
 KINDS = ("number", "date", "person", "place", "other")
-SHORT_SPAN = 4  # words: a number or date is the answer of a question of another kind only in a span this short
+SHORT_SPAN = 4  # words: a number or date answers a "who" or "where" question only in a span this short
 LRI, RLI, FSI, PDI = "\u2066", "\u2067", "\u2068", "\u2069"
 
 
@@ -46,7 +46,7 @@ def render(span: str, kind: str = "", question: str = "", method: str = "package
     if kind != "date":
         numeric.reverse()
     for name, f in numeric:
-        if kind not in ("", name) and len(span.split()) > SHORT_SPAN:
+        if kind in ("person", "place") and len(span.split()) > SHORT_SPAN:
             continue  # a date inside a long answer to a "who" question is not that answer
         out = f(span)
         if out:
