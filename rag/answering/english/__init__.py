@@ -7,6 +7,7 @@ entry for the whole span, the question's own spelling of the span's words, or a 
 added that the span does not say."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .dates import render_date
@@ -14,6 +15,8 @@ from .names import lookup
 from .numbers import render_number, render_ordinal
 from .persons import render_from_question, render_person
 
+_LATIN = re.compile(r"[A-Za-z]")
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
 KINDS = ("number", "date", "person", "place", "other")
 SHORT_SPAN = 4  # words: a number or date answers a "who" or "where" question only in a span this short
 LRI, RLI, FSI, PDI = "\u2066", "\u2067", "\u2068", "\u2069"
@@ -42,6 +45,8 @@ def render(span: str, kind: str = "", question: str = "", method: str = "package
     span = (span or "").strip()
     if not span:
         return None
+    if _LATIN.search(span) and not _ARABIC.search(span):  # the source already writes it in Latin letters
+        return Rendered(span.strip(" .,،:;()«»\""), kind or "other", "latin")
     numeric = [("date", render_date), ("number", render_number)]
     if kind != "date":
         numeric.reverse()
