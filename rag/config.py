@@ -36,7 +36,7 @@ class Settings:
     bm25_weight_en: float = 0.0              # English question over Arabic text: keywords only add noise (eval/README.md)
     dense_weight: float = 1.0                # dense weight in fusion
     prf: bool = False                        # English questions: also search BM25 with Arabic words of the top dense passages
-    prf_weight: float = 0.3                  # that list's weight in fusion (eval/README.md: ranking)
+    prf_weight: float = 0.3                  # that list's weight in fusion (eval/experiments.md: PRF)
     rerank: bool = True                      # reorder the fused candidates with the trained reranker (rag/models/reranker.json)
     rerank_depth: int = 20                   # how many fused candidates the reranker scores
     models_dir: str = ""                     # folder of trained model files; empty = the ones shipped in rag/models/
