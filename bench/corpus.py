@@ -1,6 +1,6 @@
 """Generated news-like articles from real Arabic text, varied enough that chunks are not copies of each other.
 
-Sources: the project's news articles (`corpus/*.txt`, cleaned by rag.ingest) and the ARCD Wikipedia paragraphs
+Sources: the project's news articles (`corpus/*.txt`, cleaned by rag.indexing.ingest) and the ARCD Wikipedia paragraphs
 (`../shared/benchmarks/arcd/corpus` from the repository root, or `--arcd DIR`; grouped by their Wikipedia
 article). Article `i` is a pure function of
 (seed, i), so the first 100 articles of a 1,000-article corpus are the 100-article corpus.
@@ -40,8 +40,8 @@ class Topic:
 
 
 def load_topics(arcd: Path = ARCD) -> list[Topic]:
-    from rag.chunk import split_sentences
-    from rag.ingest import scan
+    from rag.indexing.chunk import split_sentences
+    from rag.indexing.ingest import scan
 
     topics: dict[str, Topic] = {}
     articles, _ = scan(ROOT / "corpus")

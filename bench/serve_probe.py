@@ -31,7 +31,7 @@ def rss() -> dict:
 def main(argv: list[str]) -> int:
     args = json.loads(argv[0])
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    from rag.chat import Assistant
+    from rag.answering.assistant import Assistant
     from rag.config import Settings
 
     res: dict = {"load": list(os.getloadavg())}
@@ -46,7 +46,8 @@ def main(argv: list[str]) -> int:
     res["without_local_model"] = rss()
 
     if args.get("gguf"):
-        from rag.answer import _llama_cpp, LLMEngine
+        from rag.answering.answer import _llama_cpp
+        from rag.answering.llm import LLMEngine
         from rag.arabic import detect_language
         from rag.errors import ModelError
 

@@ -38,7 +38,7 @@ def bench_serving(settings, qs: list[str], gguf: str, n_local: int, timeout: flo
 def find_gguf() -> str:
     try:
         import llama_cpp  # noqa: F401
-        from rag.gguf import assemble
+        from rag.answering.gguf import assemble
         return str(assemble("qwen2.5-coder-0.5b"))
     except Exception as exc:  # the [local] extra or the model part packages missing
         print(f"local engine skipped: {exc}", file=sys.stderr)

@@ -33,7 +33,7 @@ def bench_vectors(n: int, work: Path, topics, qs: list[str]) -> dict:
     from llama_index.vector_stores.chroma import ChromaVectorStore
     from rag.arabic import tokens
     from rag.config import Settings
-    from rag.retrieve import HybridRetriever
+    from rag.retrieval.retrieve import HybridRetriever
     from rag.store import Store
 
     out: dict = {"n": n, "label": "random unit vectors; chunk texts cut from real Arabic sentences"}
@@ -51,7 +51,7 @@ def bench_vectors(n: int, work: Path, topics, qs: list[str]) -> dict:
         db.executemany("INSERT INTO chunks (id, source, position, text, keys) VALUES (?, ?, ?, ?, ?)",
                        [(f"synthetic/{i // per_file:06d}.txt#{i % per_file:04d}", f"synthetic/{i // per_file:06d}.txt",
                          i % per_file, texts[i], " ".join(tokens(texts[i]))) for i in range(n)])
-        store.manifest._bump()
+        store.manifest.bump()
     out["manifest_fill_s"] = round(time.perf_counter() - t, 2)
 
     rng = np.random.default_rng(0)

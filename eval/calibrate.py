@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from llama_index.core.schema import QueryBundle  # noqa: E402
 
 from rag.config import Settings  # noqa: E402
-from rag.evaluate import gold_sources, load_gold  # noqa: E402
-from rag.retrieve import HybridRetriever  # noqa: E402
+from rag.evaluation import gold_sources, load_gold  # noqa: E402
+from rag.retrieval.retrieve import HybridRetriever  # noqa: E402
 
 WEIGHTS = (0.0, 0.2, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 100.0)
 FLOORS = (0.76, 0.78, 0.80, 0.82, 0.84, 0.85, 0.86)

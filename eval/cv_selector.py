@@ -18,7 +18,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_selector as T  # noqa: E402
 
-from rag.model import load  # noqa: E402
+from rag.retrieval.model import load  # noqa: E402
 
 
 def main() -> None:

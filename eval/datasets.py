@@ -21,7 +21,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from rag.evaluate import normalize_answer  # noqa: E402
+from rag.evaluation import normalize_answer  # noqa: E402
 
 BENCH = REPO.parent / "shared" / "benchmarks"
 SETS = REPO / "eval" / "sets"

@@ -16,11 +16,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from rag import dedup  # noqa: E402
-from rag.chunk import chunk_article, embed_text  # noqa: E402
+from rag.indexing import dedup  # noqa: E402
+from rag.indexing.chunk import chunk_article, embed_text  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.embed import make_embedder  # noqa: E402
-from rag.ingest import read_article  # noqa: E402
+from rag.indexing.embed import make_embedder  # noqa: E402
+from rag.indexing.ingest import read_article  # noqa: E402
 
 
 def load() -> list:

@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "eval"))
 import datasets  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.evaluate import normalize_answer  # noqa: E402
+from rag.evaluation import normalize_answer  # noqa: E402
 
 CACHE = REPO / "eval" / "cache"
 
@@ -35,7 +35,7 @@ def holders_index(corpus: Path) -> dict[str, str]:
 
 
 def main() -> None:
-    from rag.retrieve import HybridRetriever
+    from rag.retrieval.retrieve import HybridRetriever
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--set", choices=datasets.NAMES, required=True)
@@ -74,7 +74,7 @@ def main() -> None:
 
 
 def offtopic(args) -> None:
-    from rag.retrieve import HybridRetriever
+    from rag.retrieval.retrieve import HybridRetriever
 
     corpus = datasets.bench_dir(args.against) / "corpus"
     settings = Settings.from_env(env={}, corpus_dir=corpus, index_dir=args.store, rerank=False)

@@ -17,10 +17,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "eval"))
 import datasets  # noqa: E402
-from rag.chunk import chunk_article, split_sentences  # noqa: E402
+from rag.indexing.chunk import chunk_article, split_sentences  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.embed import make_embedder  # noqa: E402
-from rag.ingest import scan  # noqa: E402
+from rag.indexing.embed import make_embedder  # noqa: E402
+from rag.indexing.ingest import scan  # noqa: E402
 
 CACHE = REPO / "eval" / "cache"
 

@@ -19,9 +19,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from llama_index.core.schema import TextNode  # noqa: E402
 
-from rag import rerank  # noqa: E402
-from rag.model import MODELS, LogisticModel  # noqa: E402
-from rag.retrieve import Candidate  # noqa: E402
+from rag.retrieval import rerank  # noqa: E402
+from rag.retrieval.model import MODELS, LogisticModel  # noqa: E402
+from rag.retrieval.retrieve import Candidate  # noqa: E402
 
 CACHE = REPO / "eval" / "cache"
 SEED = 0

@@ -28,9 +28,10 @@ import datasets  # noqa: E402
 import sentence_cache  # noqa: E402
 from train_reranker import candidates, load as load_rows  # noqa: E402
 
-from rag import rerank, select  # noqa: E402
-from rag.evaluate import contains  # noqa: E402
-from rag.model import MODELS, LogisticModel, load  # noqa: E402
+from rag.retrieval import rerank
+from rag.answering import select  # noqa: E402
+from rag.evaluation import contains  # noqa: E402
+from rag.retrieval.model import MODELS, LogisticModel, load  # noqa: E402
 
 SEED = 0
 PASSAGES = 3
@@ -66,7 +67,7 @@ class Vectors:
         if todo:
             if self.embedder is None:
                 from rag.config import Settings
-                from rag.embed import make_embedder
+                from rag.indexing.embed import make_embedder
                 self.embedder = make_embedder(Settings.from_env(env={}))
             self.missing += len(todo)
             for s, v in zip(todo, self.embedder.passages(todo)):

@@ -1,4 +1,4 @@
 """`python -m rag` is the `rag` command."""
-from .cli import main
+from rag.cli import main
 
 main(prog_name="rag")

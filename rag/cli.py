@@ -9,8 +9,8 @@ import sys
 
 import click
 
-from .config import EMBED_BACKENDS, ENGINES, Settings, field_help
-from .errors import RagError
+from rag.config import EMBED_BACKENDS, ENGINES, Settings, field_help
+from rag.errors import RagError
 
 
 # Flag spellings that differ from --<field-name>; every other setting gets --<field-name> automatically.
@@ -90,7 +90,7 @@ def index_cmd(settings: Settings, rebuild: bool, as_json: bool):
 
     Example: rag index --corpus corpus/
     """
-    from .indexer import Indexer
+    from rag.indexing.indexer import Indexer
 
     bar = None
 
@@ -134,7 +134,7 @@ def retrieve_cmd(settings: Settings, question: str, as_json: bool):
 
     Example: rag retrieve "متى رفعت روسيا الحظر عن طالبان؟" -k 3
     """
-    from .chat import Assistant, check_question
+    from rag.answering.assistant import Assistant, check_question
 
     question = check_question(question, settings.max_question_chars)
     hits = Assistant(settings).search(question)
@@ -155,9 +155,9 @@ def ask_cmd(settings: Settings, question: str, as_json: bool):
 
     Example: rag ask "Who is Russia's foreign minister?" --json
     """
-    from .answer import Answer
-    from .chat import Assistant
-    from .meta import shown_date
+    from rag.answering.answer import Answer
+    from rag.answering.assistant import Assistant
+    from rag.meta import shown_date
 
     assistant = Assistant(settings)
     final = None
@@ -218,7 +218,7 @@ def eval_cmd(settings: Settings, gold_path: str, out_dir: str | None, mode: str,
 
     Example: rag eval --gold eval/gold.jsonl --corpus corpus --mode extractive
     """
-    from . import evaluate
+    from rag import evaluation as evaluate
 
     params = click.get_current_context().params
     index = False

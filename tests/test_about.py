@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from rag import byline
-from rag.about import _clip, asks_about
-from rag.ingest import Article, read_article
+from rag.meta import byline
+from rag.answering.about import _clip, asks_about
+from rag.indexing.ingest import Article, read_article
 
 NEWS = Path(__file__).parent / "data" / "news"
 BYLINES = {"youm7_01.txt": "محمد أحمد", "youm7_02.txt": "فاطمة علي"}

@@ -4,13 +4,13 @@ import time
 
 import pytest
 
-from rag.answer import Answer
-from rag.chat import Assistant, Conversation
-from rag.cite import CitationBuilder
+from rag.answering.answer import Answer
+from rag.answering.assistant import Assistant, Conversation
+from rag.answering.cite import CitationBuilder
 from rag.config import Settings
 from rag.errors import ConfigError
-from rag.indexer import Indexer
-from rag.retrieve import Hit
+from rag.indexing.indexer import Indexer
+from rag.retrieval.retrieve import Hit
 from tests.conftest import copy_corpus
 from tests.fakes import FakeOpenAIServer
 
@@ -175,7 +175,8 @@ def test_llm_prompt_holds_only_the_best_sentences_but_citations_show_the_whole_p
 
 
 def test_extractive_answer_names_the_most_recent_source_when_dates_differ():
-    from rag.answer import ExtractiveEngine, most_recent
+    from rag.answering.extractive import ExtractiveEngine
+    from rag.answering.answer import most_recent
 
     assert most_recent([(1, "2015-10-27"), (2, "2024-06-12"), (3, "")]) == (2, "2024-06-12")
     assert most_recent([(1, "2024-06-12"), (2, "--10-20")]) is None  # one full date: nothing to compare
@@ -201,7 +202,7 @@ def test_extractive_answer_names_the_most_recent_source_when_dates_differ():
 def gguf():
     try:
         import llama_cpp  # noqa: F401
-        from rag.gguf import assemble
+        from rag.answering.gguf import assemble
         return assemble("qwen2.5-coder-0.5b")
     except ImportError as exc:
         pytest.skip(f"the [local] extra or the model fixture packages are not installed: {exc}")
@@ -237,7 +238,7 @@ def test_english_sentences_are_checked_against_the_arabic_sentence_they_translat
 def test_a_short_claim_needs_more_than_one_shared_word():
     """The served 0.5B model answered "أحمد السلام [1]" (wrong: the envoy is Zamir Kabulov) and it passed the check
     because the passage names "عبد السلام حنفي": one shared word of two."""
-    from rag.cite import CitationBuilder
+    from rag.answering.cite import CitationBuilder
 
     passage = Hit("a.txt", "a.txt#0000", 0.9, 0.9, "", "t", "",
                   "قال زامير كابولوف مبعوث الكرملين إن عبد السلام حنفي حضر المحادثات.")

@@ -58,7 +58,7 @@ def test_safe_name_and_paths(tmp_path):
 
 def test_rendering_escapes_article_text():
     import app
-    from rag.cite import Citation
+    from rag.answering.cite import Citation
 
     c = Citation(n=1, source="x.txt", chunk_id="x.txt#0", snippet="جملة <b>داعمة</b>.", score=1.0,
                  title="<script>alert(1)</script>", date="2025-01-01",

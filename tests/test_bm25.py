@@ -5,7 +5,7 @@ import pytest
 from llama_index.core.schema import QueryBundle
 
 from rag.arabic import tokens
-from rag.bm25 import KeywordRetriever, match_expression
+from rag.retrieval.bm25 import KeywordRetriever, match_expression
 from rag.store import Manifest
 
 ARTICLES = {
@@ -17,7 +17,7 @@ ARTICLES = {
 
 
 def _put(manifest: Manifest, source: str, texts: list[str], sha: str = "x") -> None:
-    manifest.replace_file(source, sha, source, "", [(f"{source}#{i:04d}", i, t) for i, t in enumerate(texts)])
+    manifest.files.replace_file(source, sha, source, "", [(f"{source}#{i:04d}", i, t) for i, t in enumerate(texts)])
 
 
 @pytest.fixture
@@ -67,12 +67,12 @@ def test_change_and_delete_touch_only_that_files_rows_in_the_same_transaction(ma
     _put(manifest, "b.txt", ["رست سفينة الأبحاث في ميناء صلالة بعد رحلة في بحر العرب."], sha="y")
     assert retriever.search("سلحفاة خضراء", 5) == []
     assert [h.node.node_id for h in retriever.search("سفينة صلالة", 5)] == ["b.txt#0000"]
-    manifest.remove_file("a.txt")
+    manifest.files.remove_file("a.txt")
     assert retriever.search("لافروف", 5) == []
-    assert _fts_rows(manifest) == manifest.count_chunks() == 2
+    assert _fts_rows(manifest) == manifest.files.count_chunks() == 2
     # a failed transaction leaves both the rows and the keyword index as they were
     with pytest.raises(sqlite3.IntegrityError):
-        manifest.replace_files([("d.txt", "z", "", "", [("d.txt#0000", 0, "مرصد فلكي جديد في الصحراء")]),
+        manifest.files.replace_files([("d.txt", "z", "", "", [("d.txt#0000", 0, "مرصد فلكي جديد في الصحراء")]),
                                 ("e.txt", "z", "", "", [("d.txt#0000", 0, "نفس المعرف مرتين")])])
     assert retriever.search("مرصد فلكي", 5) == [] and _fts_rows(manifest) == 2
     # INSERT OR REPLACE on chunks (recursive triggers) keeps the index in step too
@@ -96,7 +96,7 @@ def test_an_old_manifest_is_upgraded_when_opened(tmp_path, manifest):
     assert old.upgraded and hits[0].node.metadata["source"] == "a.txt"
     keys = dict(old.db.execute("SELECT id, keys FROM chunks"))
     assert keys["a.txt#0000"] == " ".join(tokens(ARTICLES["a.txt"][0]))
-    assert _fts_rows(old) == old.count_chunks()
+    assert _fts_rows(old) == old.files.count_chunks()
     old.close()
     again = Manifest(path)
     again.db
@@ -105,11 +105,11 @@ def test_an_old_manifest_is_upgraded_when_opened(tmp_path, manifest):
 
 
 def test_check_fts_rebuilds_an_index_out_of_step(manifest):
-    assert not manifest.check_fts()
+    assert not manifest.keywords.check()
     with manifest.db:
         manifest.db.execute("INSERT INTO chunk_fts(chunk_fts) VALUES ('delete-all')")
     assert KeywordRetriever(manifest, 5).search("لافروف", 5) == []
-    assert manifest.check_fts()
+    assert manifest.keywords.check()
     assert KeywordRetriever(manifest, 5).search("لافروف", 5)
 
 

@@ -1,5 +1,5 @@
-from rag.chunk import chunk_article, split_sentences
-from rag.ingest import Article
+from rag.indexing.chunk import chunk_article, split_sentences
+from rag.indexing.ingest import Article
 
 
 def _article(text):

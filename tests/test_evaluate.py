@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from rag import evaluate as ev
+from rag import evaluation as ev
 from rag.config import Settings
 from rag.errors import ConfigError
 
@@ -235,14 +235,14 @@ def test_llm_mode_reports_time_to_first_token_and_tokens_per_second(indexed, tmp
 
 
 def test_near_duplicates_count_as_retrieved_and_as_cited_only_when_they_hold_the_quote(tmp_path):
-    from rag.cite import Citation
-    from rag.evaluate import _cited, _files
-    from rag.retrieve import Hit
+    from rag.answering.cite import Citation
+    from rag.evaluation import cited_files as _cited, hit_files as _files
+    from rag.retrieval.retrieve import Hit
     from rag.store import Manifest
 
     m = Manifest(tmp_path / "manifest.sqlite")
     lead = "جمال خاشقجي صحفي وإعلامي سعودي ولد في المدينة المنورة."
-    m.replace_files([("p01.txt", "a", "", "", [("p01.txt#0000", 0, lead)]),
+    m.files.replace_files([("p01.txt", "a", "", "", [("p01.txt#0000", 0, lead)]),
                      ("p02.txt", "b", "", "", [("p02.txt#0000", 0, lead + " ثم عمل مستشارا.")]),
                      ("p03.txt", "c", "", "", [("p03.txt#0000", 0, "نص آخر قريب لكنه لا يحمل الجملة.")])])
     also = ({"source": "p02.txt", "outlet": "", "date": ""}, {"source": "p03.txt", "outlet": "", "date": ""})

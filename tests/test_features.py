@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag import features as F
+from rag.retrieval import features as F
 
 
 @pytest.mark.parametrize("question, qtype", [

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from rag.cli import main
 from rag.config import Settings
 from rag.errors import ConfigError
-from rag.filters import Filters, chroma_where
-from rag.indexer import Indexer
-from rag.retrieve import HybridRetriever
+from rag.retrieval.filters import Filters, chroma_where
+from rag.indexing.indexer import Indexer
+from rag.retrieval.retrieve import HybridRetriever
 from rag.store import Store
 from tests.conftest import copy_corpus
 
@@ -49,7 +49,7 @@ def news_index(tmp_path_factory):
 
 
 def _dates(settings, hits):
-    rows = Store(settings).manifest.article_meta([h.source for h in hits])
+    rows = Store(settings).manifest.articles.meta([h.source for h in hits])
     return [(rows[h.source]["date_lo"], rows[h.source]["date_hi"]) for h in hits]
 
 
@@ -122,7 +122,7 @@ def test_old_index_gets_metadata_without_re_embedding(tmp_path):
                                                   "outlet_key")} for m in got["metadatas"]])
     store.manifest.close()
     with sqlite3.connect(store.manifest.path) as db:
-        for col in Store(s).manifest.NEWS_COLUMNS:
+        for col in Store(s).manifest.articles.COLUMNS:
             db.execute(f"ALTER TABLE files DROP COLUMN {col}")
     assert HybridRetriever(s.replace(retrieval="dense")).search(Q, 3, Filters.parse(since="2021")) == []
     report = Indexer(s).index()

@@ -3,8 +3,8 @@ import pytest
 
 from rag.config import Settings
 from rag.errors import EmbedderMismatchError, IndexMissingError
-from rag.indexer import Indexer
-from rag.retrieve import HybridRetriever
+from rag.indexing.indexer import Indexer
+from rag.retrieval.retrieve import HybridRetriever
 from rag.store import Store
 from tests.conftest import copy_corpus, imported_after
 
@@ -13,7 +13,7 @@ TWO = ["001_f363e7051d720855.txt", "003_311d5706b071db88.txt"]
 
 def _ids(settings):
     store = Store(settings)
-    return sorted(store.collection().get(include=[])["ids"]), sorted(store.manifest.chunk_ids())
+    return sorted(store.collection().get(include=[])["ids"]), sorted(store.manifest.files.chunk_ids())
 
 
 @pytest.mark.slow
@@ -28,7 +28,7 @@ def test_incremental_add_change_delete(tmp_path):
     p = corpus / TWO[1]
     p.write_text(p.read_text(encoding="utf-8") + "\nجملة جديدة أضيفت إلى المقال للتجربة.", encoding="utf-8")
     changed = Indexer(s).index()
-    n_changed = len(Store(s).manifest.chunk_ids(TWO[1]))
+    n_changed = len(Store(s).manifest.files.chunk_ids(TWO[1]))
     assert changed.updated == [TWO[1]] and changed.chunks_embedded == n_changed
     # add one, delete one
     copy_corpus(corpus, ["004_bc119a91e0d0aa00.txt"])
@@ -99,11 +99,11 @@ def test_a_no_op_run_reads_only_files_whose_size_or_mtime_changed(tmp_path):
     path = corpus / "003_311d5706b071db88.txt"
     manifest = Store(s).manifest
     st = path.stat()
-    assert manifest.file_stats() == {path.name: (st.st_size, st.st_mtime_ns)}
+    assert manifest.files.stats() == {path.name: (st.st_size, st.st_mtime_ns)}
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # touched, same bytes: read, unchanged, restat
     report = Indexer(s, embedder=indexer.embedder).index()
     assert report.unchanged == [path.name] and report.chunks_embedded == 0
-    assert manifest.file_stats()[path.name][1] == st.st_mtime_ns + 10**9
+    assert manifest.files.stats()[path.name][1] == st.st_mtime_ns + 10**9
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("لافروف", "لافروڤ", 1), encoding="utf-8")  # same size in bytes, new mtime
     assert path.stat().st_size == st.st_size
@@ -116,17 +116,17 @@ def test_a_no_op_run_reads_only_files_whose_size_or_mtime_changed(tmp_path):
 def test_sentence_vectors_stored_with_chunks_filled_for_old_indexes_and_deleted_with_files(tmp_path):
     import numpy as np
 
-    from rag.chunk import split_sentences
-    from rag.embed import make_embedder
+    from rag.indexing.chunk import split_sentences
+    from rag.indexing.embed import make_embedder
 
     corpus = copy_corpus(tmp_path / "c", TWO)
     s = Settings.from_env(env={}, corpus_dir=corpus, index_dir=tmp_path / "i")
     embedder = make_embedder(s)
     Indexer(s, embedder).index()
     manifest = Store(s).manifest
-    (cid, text), *_ = [(c, t) for c, _, t in manifest.chunks()]
-    stored = manifest.sentence_vectors(manifest.chunk_ids())
-    assert set(stored) == set(manifest.chunk_ids())
+    (cid, text), *_ = [(c, t) for c, _, t in manifest.files.chunks()]
+    stored = manifest.sentences.get(manifest.files.chunk_ids())
+    assert set(stored) == set(manifest.files.chunk_ids())
     sents = split_sentences(text)
     assert stored[cid].shape == (len(sents), embedder.dim)
     assert np.allclose(stored[cid], embedder.passages(sents), atol=2e-3)  # float16 on disk
@@ -139,17 +139,17 @@ def test_sentence_vectors_stored_with_chunks_filled_for_old_indexes_and_deleted_
     off = s.replace(sentence_vectors=False)
     copy_corpus(corpus, ["004_bc119a91e0d0aa00.txt"])
     report = Indexer(off, embedder).index()
-    new = Store(s).manifest.chunk_ids("004_bc119a91e0d0aa00.txt")
-    assert report.added == ["004_bc119a91e0d0aa00.txt"] and not Store(s).manifest.sentence_vectors(new)
+    new = Store(s).manifest.files.chunk_ids("004_bc119a91e0d0aa00.txt")
+    assert report.added == ["004_bc119a91e0d0aa00.txt"] and not Store(s).manifest.sentences.get(new)
     upgrade = Indexer(s, embedder).index()
     assert upgrade.chunks_embedded == 0 and upgrade.sentence_vectors == len(new)
-    assert set(Store(s).manifest.sentence_vectors(new)) == set(new)
+    assert set(Store(s).manifest.sentences.get(new)) == set(new)
     # deleting a file deletes its chunks' sentence vectors (trigger, same transaction)
     (corpus / TWO[0]).unlink()
     Indexer(s, embedder).index()
     m = Store(s).manifest
-    assert m.db.execute("SELECT COUNT(*) FROM sentence_vectors").fetchone()[0] == m.count_chunks()
-    assert not any(k.startswith(TWO[0]) for k in m.sentence_vectors([f"{TWO[0]}#0000", f"{TWO[0]}#0001"]))
+    assert m.db.execute("SELECT COUNT(*) FROM sentence_vectors").fetchone()[0] == m.files.count_chunks()
+    assert not any(k.startswith(TWO[0]) for k in m.sentences.get([f"{TWO[0]}#0000", f"{TWO[0]}#0001"]))
 
 
 def test_a_no_op_or_delete_run_does_not_import_llama_index(tmp_path):

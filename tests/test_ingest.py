@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from rag.ingest import Article, Skipped, clean, find_date, read_article, scan
+from rag.indexing.ingest import Article, Skipped, clean, find_date, read_article, scan
 from tests.conftest import CORPUS
 
 

@@ -79,7 +79,7 @@ def test_rag_ask_streams_an_answer_from_a_real_llama_server(indexed, llama_serve
 
 
 def test_follow_up_is_condensed_by_the_served_model(indexed, llama_server):
-    from rag.chat import Assistant, Conversation
+    from rag.answering.assistant import Assistant, Conversation
 
     assistant, conv = Assistant(_settings(indexed, llama_server)), Conversation()
     first = assistant.ask(EN_Q, conv)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest import Article, read_article
+from rag.indexing.ingest import Article, read_article
 from rag.meta import canonical_outlet, date_range, find_dates, is_caption, outlet_key, shown_date
 from tests.conftest import CORPUS
 

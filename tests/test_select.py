@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag import features as F
-from rag.select import short_answer
+from rag.retrieval import features as F
+from rag.answering.select import short_answer
 
 
 @pytest.mark.parametrize("question, sentence, expected", [

@@ -29,7 +29,7 @@ def checks(monkeypatch):
 
 def _fill(m: Manifest, n: int = 3) -> None:
     for i in range(n):
-        m.replace_file(f"a{i}.txt", f"sha{i}", "", "", [(f"a{i}.txt#{j:04d}", j, f"نص الخبر رقم {i} الجزء {j} " * 20)
+        m.files.replace_file(f"a{i}.txt", f"sha{i}", "", "", [(f"a{i}.txt#{j:04d}", j, f"نص الخبر رقم {i} الجزء {j} " * 20)
                                                       for j in range(20)])
 
 
@@ -48,7 +48,7 @@ def test_second_open_of_an_unchanged_manifest_does_not_run_the_check(tmp_path, c
     checks.clear()
     for _ in range(2):  # a reader, another reader: nothing changed, nothing to check
         m = _open(path)
-        assert m.count_chunks() == 60
+        assert m.files.count_chunks() == 60
         m.close()
     assert checks == []
 
@@ -72,7 +72,7 @@ def test_a_manifest_changed_by_someone_else_is_checked_once_then_trusted(tmp_pat
 
 def test_an_index_run_leaves_the_manifest_trusted(tmp_path, checks):
     from rag.config import Settings
-    from rag.indexer import Indexer
+    from rag.indexing.indexer import Indexer
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -105,7 +105,7 @@ def test_a_full_build_commits_per_batch_not_per_file(tmp_path, monkeypatch):
     """Rows, article metadata and near-duplicate signatures of a batch go in one transaction each: a full build of
     24,000 files was paying two or three commits (journal + fsyncs) per file."""
     from rag.config import Settings
-    from rag.indexer import Indexer
+    from rag.indexing.indexer import Indexer
 
     commits: list[str] = []
     real = sqlite3.connect
@@ -126,8 +126,8 @@ def test_a_full_build_commits_per_batch_not_per_file(tmp_path, monkeypatch):
     report = Indexer(settings, embedder=_Random()).index()
     assert len(report.added) == 12
     m = _open(settings.index_dir / "manifest.sqlite")
-    assert not m.stale_meta(__import__("rag.meta").meta.META_VERSION)  # every file's metadata written
-    assert len(m.signatures()) == 12
+    assert not m.articles.stale(__import__("rag.meta").meta.META_VERSION)  # every file's metadata written
+    assert len(m.duplicates.signatures()) == 12
     m.close()
     assert len(commits) < 12, commits  # 40 before (set_meta and set_signature committed per file)
 
@@ -142,13 +142,13 @@ def test_batch_is_one_transaction_and_rolls_back_whole(tmp_path):
         other = sqlite3.connect(tmp_path / "manifest.sqlite")
         assert other.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 0  # nothing committed yet
         other.close()
-    assert m.count_chunks() == 40 and m.get("k2") == "v2"
+    assert m.files.count_chunks() == 40 and m.get("k2") == "v2"
     with pytest.raises(RuntimeError):
         with m.batch():
-            m.remove_file("a0.txt")
+            m.files.remove_file("a0.txt")
             m.set("k", "changed")
             raise RuntimeError("killed")
-    assert m.count_chunks() == 40 and m.get("k") == "v"
+    assert m.files.count_chunks() == 40 and m.get("k") == "v"
     m.close()
 
 
@@ -166,7 +166,7 @@ def test_a_corrupt_page_of_the_same_size_is_still_found_and_set_aside(tmp_path):
         fh.write(os.urandom(3 * page))
     assert path.stat().st_size == size
     m = _open(path)
-    assert m.repaired and m.count_chunks() == 0
+    assert m.repaired and m.files.count_chunks() == 0
     assert list(tmp_path.glob("manifest.sqlite.corrupt-*"))
     m.close()
 
@@ -179,7 +179,7 @@ def test_random_bytes_are_still_found_and_set_aside(tmp_path):
     m.close()
     path.write_bytes(os.urandom(4096))
     m = _open(path)
-    assert m.repaired and m.count_chunks() == 0
+    assert m.repaired and m.files.count_chunks() == 0
     m.close()
 
 

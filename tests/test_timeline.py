@@ -1,7 +1,7 @@
 """Timeline questions on the seed articles: quotes in date order with dates and outlets, in Arabic and English."""
 import pytest
 
-from rag.timeline import is_timeline
+from rag.retrieval.features import is_timeline
 
 QUESTIONS = ["How did Russia's position on the Taliban change?", "كيف تطور موقف روسيا من طالبان؟"]
 

@@ -1,7 +1,7 @@
 """English names matched in Arabic text by consonant skeleton; the English reranker uses the share it finds."""
 import pytest
 
-from rag import translit
+from rag.retrieval import translit
 
 PAIRS = [("Stoltenberg", "ستولتنبرغ"), ("Hanafi", "حنفي"), ("Lavrov", "لافروف"), ("Moscow", "موسكو"),
          ("Kabul", "كابل"), ("Taliban", "طالبان"), ("Laden", "لادن"), ("Kunduz", "كوندوز"), ("Mansour", "منصور"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import Answer
+from rag.answering.answer import Answer
 from rag.config import Settings
 from rag.web.handlers import ChatHandlers, engine_choices
 from rag.web.render import render_answer, render_answer_text
@@ -53,7 +53,7 @@ def _final(handlers, question, engine):
 
 @pytest.mark.slow
 def test_engine_is_picked_per_question_without_a_restart(indexed):
-    from rag.chat import Assistant
+    from rag.answering.assistant import Assistant
 
     server = FakeOpenAIServer("مبعوث الكرملين إلى أفغانستان هو زامير كابولوف [1].")
     try:
@@ -75,7 +75,7 @@ def test_engine_is_picked_per_question_without_a_restart(indexed):
 def test_chat_date_and_outlet_filters_reach_both_retrievers(indexed):
     """The chat's filter controls (chat_filters -> ChatHandlers.respond -> Assistant.stream): only articles the
     filter admits are shown as evidence and cited; without a filter the others come back."""
-    from rag.chat import Assistant
+    from rag.answering.assistant import Assistant
     from rag.web.corpus import chat_filters
 
     handlers = ChatHandlers(indexed, assistant=Assistant(indexed))

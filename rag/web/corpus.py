@@ -8,7 +8,7 @@ import gradio as gr
 
 from rag.config import Settings
 from rag.errors import RagError
-from rag.filters import Filters
+from rag.retrieval.filters import Filters
 from rag.meta import shown_date
 from rag.web.files import article_path, list_sources
 
@@ -24,8 +24,8 @@ def corpus_rows(settings: Settings) -> list[list]:
         manifest = Store(settings).manifest
         if not manifest.path.exists():
             return []
-        rows = manifest.articles()
-        groups = manifest.duplicate_groups([r["source"] for r in rows])
+        rows = manifest.articles.all()
+        groups = manifest.duplicates.groups([r["source"] for r in rows])
     except Exception as exc:  # noqa: BLE001 - the table must never break the page
         log.warning("corpus table failed: %s", exc)
         return []
@@ -38,7 +38,7 @@ def outlet_choices(settings: Settings) -> list[str]:
 
     try:
         manifest = Store(settings).manifest
-        return sorted(set(manifest.outlets().values())) if manifest.path.exists() else []
+        return sorted(set(manifest.articles.outlets().values())) if manifest.path.exists() else []
     except Exception:  # noqa: BLE001
         return []
 

@@ -15,8 +15,8 @@ from rag.arabic import detect_language
 from rag.config import Settings
 from rag.errors import RagError
 
-from .files import SUFFIXES, article_path, list_sources, safe_name, unique_path
-from .render import TEXT, render_answer, render_answer_text, render_article, render_hits, render_sources, wrap
+from rag.web.files import SUFFIXES, article_path, list_sources, safe_name, unique_path
+from rag.web.render import TEXT, render_answer, render_answer_text, render_article, render_hits, render_sources, wrap
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def get_assistant(settings: Settings):
     global _assistant
     with _assistant_lock:
         if _assistant is None or _assistant.settings != settings:
-            from rag.chat import Assistant
+            from rag.answering.assistant import Assistant
             _assistant = Assistant(settings)
         return _assistant
 
@@ -77,12 +77,12 @@ class ChatHandlers:
         """Streams: the question, then the evidence, then the answer with citations. Also the `ask` API.
 
         Yields (chat history, sources html, question box, conversation, article dropdown)."""
-        from rag.answer import Answer
+        from rag.answering.answer import Answer
 
         history = list(history or [])
         message = message or ""
         if conversation is None:
-            from rag.chat import Conversation
+            from rag.answering.assistant import Conversation
             conversation = Conversation()
         lang = detect_language(message)
         history.append({"role": "user", "content": wrap(html.escape(message), message)})
@@ -138,7 +138,7 @@ class ChatHandlers:
 
     def run_index(self, progress, notes: list[str]) -> str:
         """Index the corpus folder; the report as Markdown, after `notes`."""
-        from rag.indexer import Indexer
+        from rag.indexing.indexer import Indexer
 
         def cb(done, total, source):
             progress(done / total if total else 1.0, desc=f"embedding {source} ({done}/{total} chunks)")

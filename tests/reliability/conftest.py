@@ -10,7 +10,7 @@ from reliability_helpers import INJECTION, SMALL, copy_corpus, make_settings
 @pytest.fixture(scope="session")
 def injected_index(tmp_path_factory) -> Settings:
     """The Lavrov article, one more real article and a prompt-injection article, indexed once."""
-    from rag.indexer import Indexer
+    from rag.indexing.indexer import Indexer
 
     root = tmp_path_factory.mktemp("injected")
     corpus = copy_corpus(root / "corpus", SMALL)
@@ -22,5 +22,5 @@ def injected_index(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def injected_assistant(injected_index):
-    from rag.chat import Assistant
+    from rag.answering.assistant import Assistant
     return Assistant(injected_index)

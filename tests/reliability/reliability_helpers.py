@@ -32,8 +32,8 @@ def cli_env(**extra) -> dict:
 
 
 def expected_ids(settings) -> list[str]:
-    from rag.chunk import chunk_article
-    from rag.ingest import scan
+    from rag.indexing.chunk import chunk_article
+    from rag.indexing.ingest import scan
 
     articles, _ = scan(settings.corpus_dir)
     return sorted(n.node_id for a in articles for n in chunk_article(a, settings.chunk_size, settings.chunk_overlap))
@@ -41,19 +41,19 @@ def expected_ids(settings) -> list[str]:
 
 def check_complete(settings) -> None:
     """Chroma ids == manifest ids == ids from chunking the corpus; no duplicates; every article present."""
-    from rag.ingest import scan
+    from rag.indexing.ingest import scan
     from rag.store import Store
 
     store = Store(settings)
     chroma_ids = store.collection().get(include=[])["ids"]
-    manifest_ids = store.manifest.chunk_ids()
+    manifest_ids = store.manifest.files.chunk_ids()
     assert not [i for i, n in Counter(chroma_ids).items() if n > 1]
     assert not [i for i, n in Counter(manifest_ids).items() if n > 1]
     want = expected_ids(settings)
     assert sorted(chroma_ids) == want
     assert sorted(manifest_ids) == want
     articles, _ = scan(settings.corpus_dir)
-    assert {r[0] for r in store.manifest.file_rows()} == {a.source for a in articles}
+    assert {r[0] for r in store.manifest.files.rows()} == {a.source for a in articles}
     store.manifest.close()
 
 

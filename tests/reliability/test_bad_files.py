@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from rag.cli import main
-from rag.ingest import Article, read_article
+from rag.indexing.ingest import Article, read_article
 from reliability_helpers import LAVROV, copy_corpus
 
 BOM_TEXT = "خبر قصير عن التعاون الأمني\n\nقال مسؤولون إن التعاون الأمني بين البلدين سيتوسع خلال العام المقبل.\n"
@@ -64,11 +64,11 @@ def test_bad_files_skipped_with_reasons(tmp_path):
     from rag.store import Store
     from rag.config import Settings
     settings = Settings.from_env(env={}, corpus_dir=corpus, index_dir=store)
-    rows = {r[0]: r for r in Store(settings).manifest.file_rows()}
+    rows = {r[0]: r for r in Store(settings).manifest.files.rows()}
     assert set(rows) == {LAVROV, "bom.txt"}
     assert not rows["bom.txt"][3].startswith("\ufeff")
     assert rows["bom.txt"][3] == "خبر قصير عن التعاون الأمني"
-    texts = " ".join(t for _, _, t in Store(settings).manifest.chunks())
+    texts = " ".join(t for _, _, t in Store(settings).manifest.files.chunks())
     assert "\ufeff" not in texts and "سر خارج" not in texts
 
     again = CliRunner().invoke(main, ["retrieve", "سر خارج مجلد المقالات", "--json", "--corpus", str(corpus),

@@ -6,7 +6,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from rag.chat import check_question
+from rag.answering.assistant import check_question
 from rag.cli import main
 from rag.errors import QuestionError
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from rag.cli import main
 from rag.errors import IndexLockedError
-from rag.ingest import scan
+from rag.indexing.ingest import scan
 from rag.store import Store
 from reliability_helpers import (CORPUS, LAVROV, PY, SMALL, check_complete, cli_env, copy_corpus, expected_ids,
                                  make_settings, retrieve_ok)
@@ -69,7 +69,7 @@ def test_kill_9_during_embedding_then_rerun(tmp_path):
     done_before = _manifest_files(manifest)
     assert 0 < done_before < n_articles
 
-    from rag.indexer import Indexer
+    from rag.indexing.indexer import Indexer
     report = Indexer(settings).index()
     assert report.total_articles == n_articles
     assert len(report.unchanged) >= done_before - 1
@@ -82,7 +82,7 @@ def test_kill_9_during_embedding_then_rerun(tmp_path):
 
 @pytest.mark.slow
 def test_incremental_lock_and_corruption(tmp_path):
-    from rag.indexer import Indexer
+    from rag.indexing.indexer import Indexer
 
     corpus = copy_corpus(tmp_path / "corpus", SMALL)
     (corpus / "extra.txt").write_text((CORPUS / SMALL[0]).read_text(encoding="utf-8").replace("لافروف", "لافروف.", 1)

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 OPEN_AND_SEARCH = """
 import sys
-from rag.bm25 import KeywordRetriever
+from rag.retrieval.bm25 import KeywordRetriever
 from rag.store import Manifest
 m = Manifest(__import__("pathlib").Path(sys.argv[1]))
 hits = KeywordRetriever(m, 5).search("لافروف منظمة معاهدة", 5)
@@ -25,9 +25,9 @@ print(int(m.upgraded), hits[0].node.node_id if hits else "")
 def test_parallel_first_opens_of_an_old_manifest_all_succeed(tmp_path):
     path = tmp_path / "manifest.sqlite"
     m = Manifest(path)
-    m.replace_files([(f"{i:03d}.txt", "x", "", "", [(f"{i:03d}.txt#0000", 0, f"خبر رقم {i} عن موسكو وكابول")])
+    m.files.replace_files([(f"{i:03d}.txt", "x", "", "", [(f"{i:03d}.txt#0000", 0, f"خبر رقم {i} عن موسكو وكابول")])
                      for i in range(2000)])
-    m.replace_file("lavrov.txt", "x", "", "", [("lavrov.txt#0000", 0, "قال لافروف إن منظمة معاهدة الأمن تتشاور")])
+    m.files.replace_file("lavrov.txt", "x", "", "", [("lavrov.txt#0000", 0, "قال لافروف إن منظمة معاهدة الأمن تتشاور")])
     m.close()
     for _ in range(3):
         with sqlite3.connect(path) as db:

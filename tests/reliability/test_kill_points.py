@@ -17,8 +17,8 @@ import subprocess
 
 import pytest
 
-from rag.chunk import chunk_article
-from rag.ingest import read_article
+from rag.indexing.chunk import chunk_article
+from rag.indexing.ingest import read_article
 from rag.store import Store
 from reliability_helpers import LAVROV, PY, SMALL, check_complete, cli_env, copy_corpus, make_settings
 
@@ -51,7 +51,7 @@ def baseline(tmp_path_factory):
 @pytest.fixture(scope="module")
 def embedder():
     from rag.config import Settings
-    from rag.embed import make_embedder
+    from rag.indexing.embed import make_embedder
 
     return make_embedder(Settings())
 
@@ -133,7 +133,7 @@ def _rerun(settings) -> dict:
 
 def _search(settings, embedder, question: str, mode: str = "hybrid") -> list[str]:
     """Sources of the hits, best first, in-process (one loaded model for the module instead of one per query)."""
-    from rag.retrieve import HybridRetriever
+    from rag.retrieval.retrieve import HybridRetriever
 
     _fresh_chroma()
     s = settings.replace(retrieval=mode)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.chat import Assistant, Conversation, Turn
+from rag.answering.assistant import Assistant, Conversation, Turn
 from reliability_helpers import PY, REPO, cli_env, copy_corpus, make_settings
 from tests.conftest import free_port
 

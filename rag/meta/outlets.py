@@ -1,0 +1,61 @@
+"""News outlets: canonical names, their aliases (Arabic, Latin, filename slugs) and the wire agencies."""
+from __future__ import annotations
+
+import re
+
+from rag.arabic import normalize
+
+# canonical name -> aliases (matched after normalize()); filename slugs are the Latin aliases without spaces.
+OUTLETS = {
+    "الجزيرة": ("الجزيرة", "الجزيرة نت", "الجزيرة.نت", "قناة الجزيرة", "al jazeera", "aljazeera", "aljazeera.net"),
+    "العربية": ("العربية", "العربية.نت", "العربية نت", "قناة العربية", "al arabiya", "alarabiya", "alarabiya.net"),
+    "الشرق الأوسط": ("الشرق الأوسط", "صحيفة الشرق الأوسط", "asharq al-awsat", "aawsat", "asharq alawsat"),
+    "الشرق": ("الشرق", "الشرق للأخبار", "الشرق نيوز", "اقتصاد الشرق", "asharq", "asharq news", "asharq business"),
+    "اليوم السابع": ("اليوم السابع", "youm7", "youm 7"),
+    "سبوتنيك": ("سبوتنيك", "سبوتنيك عربي", "وكالة سبوتنيك", "sputnik", "sputnik arabic", "sputniknews"),
+    "بي بي سي عربي": ("بي بي سي عربي", "bbc news عربي", "بي بي سي", "bbc arabic", "bbc عربي", "bbc"),
+    "رويترز": ("رويترز", "reuters", "وكالة رويترز"),
+    "فرانس برس": ("فرانس برس", "أ ف ب", "ا ف ب", "أ.ف.ب", "afp", "وكالة فرانس برس"),
+    "أسوشيتد برس": ("أسوشيتد برس", "أ ب", "ap", "associated press"),
+    "الأناضول": ("الأناضول", "وكالة الأناضول", "anadolu", "aa"),
+    "واس": ("واس", "وكالة الأنباء السعودية", "spa"),
+    "وام": ("وام", "وكالة أنباء الإمارات", "wam"),
+    "سكاي نيوز عربية": ("سكاي نيوز عربية", "sky news arabia", "skynewsarabia"),
+    "إندبندنت عربية": ("إندبندنت عربية", "اندبندنت عربية", "independent arabia", "independentarabia"),
+    "المصري اليوم": ("المصري اليوم", "almasryalyoum", "al-masry al-youm"),
+    "الأهرام": ("الأهرام", "بوابة الأهرام", "ahram", "al-ahram"),
+    "عكاظ": ("عكاظ", "صحيفة عكاظ", "okaz"),
+    "روسيا اليوم": ("روسيا اليوم", "آر تي", "rt arabic", "rt عربي", "arabic.rt"),
+    "سي إن إن بالعربية": ("سي إن إن بالعربية", "cnn بالعربية", "cnn arabic"),
+    "أردو بوینت": ("أردو بوینت", "أردو بوینت نتورك", "اردو بوينت", "urdupoint"),
+    "تاس": ("تاس", "وكالة تاس", "tass"),
+}
+AGENCIES = {"رويترز", "فرانس برس", "أسوشيتد برس", "الأناضول", "واس", "وام", "سبوتنيك", "تاس"}
+
+
+def _key(name: str) -> str:
+    return " ".join(re.sub(r"[.\"'«»()\[\]]", " ", normalize(name)).split())
+
+
+_ALIAS = {_key(a): canon for canon, aliases in OUTLETS.items() for a in (canon, *aliases)}
+SLUG = {re.sub(r"[^a-z0-9]", "", a.lower()): canon for canon, aliases in OUTLETS.items() for a in aliases
+         if a.isascii() and len(a) > 3}
+
+
+def outlet_key(name: str) -> str:
+    """The filter key of an outlet: its canonical name (from any alias), normalised."""
+    return _key(canonical_outlet(name) or name)
+
+
+def canonical_outlet(name: str) -> str:
+    """The canonical name of a known outlet ("Al Jazeera", "الجزيرة نت" -> "الجزيرة"), else ""."""
+    return _ALIAS.get(_key(name.strip(" «»\"'()[]-–—:،,.۔")), "")
+
+
+def choose_outlet(found: list[tuple[str, str]]) -> tuple[str, str]:
+    """The publisher: front matter first, then the first outlet that is not a wire agency, else the agency."""
+    if not found:
+        return "", "unknown"
+    if found[0][1] == "front matter":
+        return found[0]
+    return next(((n, f) for n, f in found if n not in AGENCIES), found[0])
