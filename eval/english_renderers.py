@@ -18,14 +18,11 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from rag import features
+from rag.retrieval import features
 from rag.answering.english import kind_of, render
 from rag.answering.english.persons import question_spellings, romanize, skeletons_ar
 
-try:
-    from rag.evaluation import contains, normalize_answer
-except ImportError:  # before the layout move (#23)
-    from rag.evaluate import contains, normalize_answer
+from rag.evaluation import contains, normalize_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 MLQA_EN = ROOT.parent / "shared" / "benchmarks" / "mlqa" / "english.jsonl"

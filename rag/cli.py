@@ -157,6 +157,8 @@ def ask_cmd(settings: Settings, question: str, as_json: bool):
     """
     from rag.answering.answer import Answer
     from rag.answering.assistant import Assistant
+    from rag.answering.english import isolate
+    from rag.arabic import detect_language
     from rag.meta import shown_date
 
     assistant = Assistant(settings)
@@ -176,7 +178,9 @@ def ask_cmd(settings: Settings, question: str, as_json: bool):
     click.echo(f"\n\n[engine: {final.engine}]")
     for c in final.citations:
         meta = "  ".join(x for x in (c.outlet, c.author, shown_date(c.date, c.date_text, c.date_precision)) if x)
-        click.echo(f"[{c.n}] {c.source} ({c.chunk_id}) {meta}\n    {c.snippet}")
+        # an Arabic snippet under an English answer: a right-to-left isolate (#21)
+        snippet = isolate(c.snippet) if final.language == "en" and detect_language(c.snippet) == "ar" else c.snippet
+        click.echo(f"[{c.n}] {c.source} ({c.chunk_id}) {meta}\n    {snippet}")
         for a in c.also:
             click.echo(f"    also published by {a.get('outlet') or '?'}: {a['source']} {a.get('date') or ''}")
 

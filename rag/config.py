@@ -48,6 +48,8 @@ class Settings:
     support_cosine: float = 0.86             # else: min cosine to one passage sentence (cross-language, paraphrase)
     extract_sentences: int = 3               # extractive: at most this many quoted sentences
     extract_passages: int = 3                # extractive: quote from the best this many passages (each costs embeddings)
+    answer_en: bool = True                   # English questions: the short answer rendered in English first (#21)
+    transliteration: str = "package"         # names in Latin letters: package (arabic-name-romanizer) or rules
     max_question_chars: int = 2000           # longer questions are refused with a reason
     lock_timeout: float = 60.0               # seconds a second `rag index` waits for the first before refusing
     # indexing at scale (#15)
@@ -84,6 +86,8 @@ class Settings:
             raise ConfigError(f"chunk_overlap must be in [0, chunk_size), but got {self.chunk_overlap}")
         if self.retrieval not in ("hybrid", "dense", "bm25"):
             raise ConfigError(f"retrieval must be hybrid, dense or bm25, but got {self.retrieval!r}")
+        if self.transliteration not in ("package", "rules"):
+            raise ConfigError(f"transliteration must be package or rules, but got {self.transliteration!r}")
         if self.top_k <= 0:
             raise ConfigError(f"top_k must be > 0, but got {self.top_k}")
         if self.index_batch <= 0:

@@ -107,3 +107,17 @@ def test_answer_line_bold_english_with_isolated_arabic():
     assert answer_line(None, "الأوراق", 2) == f"No confident English rendering of the short answer; in Arabic: {isolate('الأوراق')} [2]"
     person = answer_line(render("زامير كابولوف", "person", "Who is the envoy?"), "زامير كابولوف", 1)
     assert person.startswith("**Z") and "transliterated from" in person
+
+
+def test_web_renders_the_answer_line_ltr_with_the_arabic_span_rtl():
+    from rag.web.render import render_answer_text
+
+    text = (f"**10** countries ({RLI}عشر دول{PDI}) [1]\n\nEvidence from the sources (quoted in Arabic):\n"
+            f"- «{RLI}وشاركت في المحادثات عشر دول إقليمية.{PDI}» [1]")
+    out = render_answer_text(text, "en", "عشر دول")
+    line = out.split('<div class="rag-answer-line" dir="ltr">')[1].split("</div>")[0]
+    assert line.startswith('<strong class="rag-answer-en">10</strong> countries (<bdi dir="rtl" lang="ar" class="rag-ar">')
+    assert 'data-cite="1"' in line and RLI not in out and PDI not in out
+    quote = out.split('<div class="rag-quote" dir="rtl">')[1].split("</div>")[0]
+    assert '<strong class="rag-short">عشر دول</strong>' in quote  # the phrase is bold in its quote, once
+    assert out.count("rag-short") == 1

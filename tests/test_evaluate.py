@@ -184,7 +184,7 @@ def test_rag_eval_asks_the_judge_when_a_server_is_configured(tmp_path):
              {"id": "t", "lang": "en", "question": "How many regional countries took part in the Moscow talks?",
               "answers": ["ten"], "answers_ar": ["عشر"], "source": "000_203a56a6419ab15d.txt"}]
     gold.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
-    judge = FakeOpenAIServer(lambda prompt: "NO" if "The sources are in Arabic" in prompt else "YES")
+    judge = FakeOpenAIServer(lambda prompt: "NO" if "quoted in Arabic" in prompt else "YES")
     try:
         out = tmp_path / "out"
         result = CliRunner().invoke(main, ["eval", "--gold", str(gold), "--corpus", str(corpus), "--store",

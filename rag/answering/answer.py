@@ -24,6 +24,10 @@ class Answer:
     short_answer: str = ""                            # the answer phrase, verbatim inside the first quote, or ""
     answerable: float | None = None                   # the refusal gate's probability that the passages answer
     timeline: bool = False                            # quotes/passages in date order (rag/answering/timeline.py, #14)
+    short_answer_kind: str = ""                       # number | date | person | place | other | "" (#21/#24)
+    short_answer_citation: int = 0                    # the citation (1-based) whose passage holds it, 0 if none
+    short_answer_score: float | None = None           # the producer's confidence in [0, 1], or None
+    answer_en: str = ""                               # English question: the short answer rendered in English, or ""
 
     def to_dict(self) -> dict:
         return {"answer": self.answer, "language": self.language, "refused": self.refused,
@@ -31,7 +35,10 @@ class Answer:
                 "unsupported_sentences": self.dropped, "standalone_question": self.question,
                 "short_answer": self.short_answer,
                 "answerable": None if self.answerable is None else round(self.answerable, 4),
-                "timeline": self.timeline}
+                "timeline": self.timeline, "short_answer_kind": self.short_answer_kind,
+                "short_answer_citation": self.short_answer_citation,
+                "short_answer_score": None if self.short_answer_score is None else round(self.short_answer_score, 4),
+                "answer_en": self.answer_en}
 
 
 class Engine(Protocol):

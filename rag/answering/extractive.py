@@ -11,7 +11,7 @@ import numpy as np
 from rag import prompts
 from rag.answering.answer import Answer, is_full_date, most_recent, refusal
 from rag.answering.cite import Citation
-from rag.answering.select import Scored, Selection, Selector, quotes, short_answer
+from rag.answering.select import Scored, Selection, Selector, quotes, short_of
 from rag.config import Settings
 from rag.indexing.chunk import split_sentences
 from rag.indexing.embed import Embedder
@@ -82,21 +82,34 @@ class ExtractiveEngine:
         order: dict[int, int] = {}
         for s in chosen:
             order.setdefault(s.hit, len(order) + 1)
-        lines = []
-        for s in chosen:
-            quote = f"«{s.sentence}»" if language == "en" else s.sentence
-            date = hits[s.hit].date
-            lines.append(f"- {quote} [{order[s.hit]}]" + (f" ({date})" if is_full_date(date) else ""))
-        text = prompts.render(f"extractive.{language}", quotes="\n".join(lines))
+        short = short_of(q, chosen[0].sentence, order[chosen[0].hit], hits[chosen[0].hit].chunk_id)
+        dated = [(s, hits[s.hit].date if is_full_date(hits[s.hit].date) else "") for s in chosen]
+        answer_en = ""
+        if language == "en" and self.settings.answer_en:
+            # the English answer line, then the Arabic quotes as its evidence (rag/answering/english, #21)
+            from rag.answering.english import render_short
+            from rag.answering.english.reply import english_reply, quote_line
+
+            rendered = (render_short(short, question, q.qtype, self.settings.transliteration)
+                        if short.text else None)
+            answer_en = rendered.text if rendered else ""
+            text = english_reply([quote_line(s.sentence, order[s.hit], d) for s, d in dated], short.text,
+                                 short.citation, rendered)
+        else:
+            lines = []
+            for s, date in dated:
+                quote = f"«{s.sentence}»" if language == "en" else s.sentence
+                lines.append(f"- {quote} [{order[s.hit]}]" + (f" ({date})" if date else ""))
+            text = prompts.render(f"extractive.{language}", quotes="\n".join(lines))
         latest = most_recent([(order[i], hits[i].date) for i in order])
         if latest:
             text += "\n" + prompts.render(f"recency.{language}", n=latest[0], date=latest[1])
         citations = [Citation(n, hits[i].source, hits[i].chunk_id, next(s.sentence for s in chosen if s.hit == i),
                               hits[i].score, hits[i].title, hits[i].date, hits[i].text) for i, n in order.items()]
-        short = short_answer(q, chosen[0].sentence)
         yield text
-        yield Answer(text, language, False, citations, self.name, question=question, short_answer=short,
-                     answerable=selection.answerable)
+        yield Answer(text, language, False, citations, self.name, question=question, short_answer=short.text,
+                     answerable=selection.answerable, short_answer_kind=short.kind,
+                     short_answer_citation=short.citation, short_answer_score=short.score, answer_en=answer_en)
 
     def focus(self, question: str, hits: list[Hit], budget: int, selection: Selection | None = None) -> list[Hit]:
         """The hits cut down to their best sentences by the selector (original order, at most `budget` characters)."""

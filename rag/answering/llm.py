@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import threading
 import time
 from functools import lru_cache
@@ -13,7 +14,7 @@ from rag import prompts
 from rag.answering.answer import Answer, refusal
 from rag.answering.cite import CitationBuilder
 from rag.answering.extractive import ExtractiveEngine
-from rag.answering.select import Selection
+from rag.answering.select import Selection, short_of
 from rag.arabic import normalize
 from rag.config import Settings
 from rag.errors import ModelError
@@ -39,12 +40,30 @@ class LLMEngine:
         # read by `rag eval`, None until a generation starts
         self.last_generation: dict | None = None
 
-    def prompt(self, question: str, hits: list[Hit], language: str, timeline: bool = False) -> str:
+    def prompt(self, question: str, hits: list[Hit], language: str, timeline: bool = False, hint: str = "") -> str:
         passages = "\n\n".join(
             prompts.render("passage", n=n, title=h.title or h.source, date=h.shown_date or "unknown date", text=h.text)
             for n, h in enumerate(hits, start=1))
-        return prompts.render(f"answer{'_timeline' if timeline else ''}.{language}", passages=passages,
+        text = prompts.render(f"answer{'_timeline' if timeline else ''}.{language}", passages=passages,
                               question=question, refusal=prompts.template(f"refusal.{language}"))
+        return f"{text}\n\n{hint}" if hint else text
+
+    def hint(self, question: str, shown: list[Hit], q: features.Question | None,
+             selection: Selection | None) -> tuple[str, str]:
+        """(prompt hint, English rendering) for an English question: the selector's short answer rendered in
+        English (rag/answering/english, #21), offered to the model; ("", "") when there is none."""
+        if selection is None or not selection.sentences or not self.settings.answer_en:
+            return "", ""
+        from rag.answering.english import render_short
+
+        sentence = selection.sentences[0].sentence
+        n = next((i for i, h in enumerate(shown, start=1) if sentence in h.text), 0)
+        q = q or features.analyse(question)
+        short = short_of(q, sentence, n)
+        rendered = render_short(short, question, q.qtype, self.settings.transliteration) if short.text and n else None
+        if rendered is None:
+            return "", ""
+        return prompts.render("hint_short.en", span=short.text, n=n, answer_en=rendered.text), rendered.text
 
     def complete(self, prompt: str) -> str:
         """One short non-streamed completion (used to condense follow-up questions)."""
@@ -93,8 +112,9 @@ class LLMEngine:
         if self._focus is not None and sum(len(h.text) for h in hits) > self.settings.llm_context_chars:
             # the selector's best sentences are the context (the same ones the extractive engine would quote)
             shown = self._focus.focus(question, hits, self.settings.llm_context_chars, selection)
+        hint, rendered = self.hint(question, shown, q, selection) if language == "en" else ("", "")
         messages = [ChatMessage(role="system", content=prompts.template("system")),
-                    ChatMessage(role="user", content=self.prompt(question, shown, language, timeline))]
+                    ChatMessage(role="user", content=self.prompt(question, shown, language, timeline, hint))]
         parts = []
         try:
             with self._lock:
@@ -129,8 +149,10 @@ class LLMEngine:
         if not citations:
             log.warning("%s answer with no supported sentence, not shown: %r", self.name, text[:300])
             raise ModelError(f"the {self.name} model's answer was not supported by any passage")
+        # the hint is checked against the reply: answer_en only when the model's answer states it
+        said = bool(rendered) and f" {_words(rendered)} " in f" {_words(answer)} "
         yield Answer(answer, language, False, citations, self.name, dropped=dropped, question=question,
-                     timeline=timeline)
+                     timeline=timeline, answer_en=rendered if said else "")
 
 
 def _is_refusal(text: str, language: str) -> bool:
@@ -138,6 +160,10 @@ def _is_refusal(text: str, language: str) -> bool:
     other = normalize(prompts.template(f"refusal.{'en' if language == 'ar' else 'ar'}")).strip(" .")
     norm = normalize(text)
     return not norm or key in norm or other in norm
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^\w%$]", " ", normalize(text)).split())
 
 
 @lru_cache(maxsize=2)

@@ -146,6 +146,24 @@ class Selector:
 
 # ---------------------------------------------------------------- short answers
 
+@dataclass(frozen=True)
+class Short:
+    """The short answer of an answer (the contract shared by the selector and the reader, #21/#24)."""
+    text: str                    # verbatim inside `sentence`, or ""
+    kind: str = ""               # number | date | person | place | other | ""
+    citation: int = 0            # 1-based index into the answer's citations of the one holding it, 0 if none
+    chunk_id: str = ""           # the chunk of that citation
+    score: float | None = None   # the producer's confidence in [0, 1], or None
+    sentence: str = ""           # the quoted sentence it is cut from
+
+
+def short_of(question: F.Question, sentence: str, citation: int = 0, chunk_id: str = "") -> Short:
+    """The selector's Short: short_answer() of the sentence, its kind the question type (number/date only)."""
+    text = short_answer(question, sentence)
+    kind = question.qtype if text and question.qtype in ("number", "date") else ""
+    return Short(text, kind, citation if text else 0, chunk_id if text else "", None, sentence if text else "")
+
+
 _NUMBER_PHRASE = re.compile(r"(?:(?:[\d٠-٩][\d٠-٩.,،٫٬]*)\s*(?:%|٪)?(?:\s+(?:ألف|الف|مليون|مليار|آلاف|الاف|مئة|مائة))?)")
 _YEAR_PHRASE = re.compile(r"(?:(?:[\d٠-٩]{1,2}\s+)?(?:\S+\s+)?[\d٠-٩]{3,4}(?:\s*(?:م|هـ|ه|ق\.?\s*م))?)")
 

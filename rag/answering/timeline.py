@@ -6,6 +6,7 @@ import dataclasses
 from typing import Iterator
 
 from rag import prompts
+from rag.answering.english import isolate
 from rag.answering.answer import Answer, most_recent, refusal
 from rag.answering.cite import Citation
 from rag.answering.extractive import ExtractiveEngine
@@ -56,7 +57,7 @@ class TimelineEngine:
         items = sorted(chosen.values(), key=lambda t: (date_key(hits[t[2]]), -t[0]))
         lines, citations = [], []
         for n, (_, sentence, i) in enumerate(items, start=1):
-            quote = f"«{sentence}»" if language == "en" else sentence
+            quote = f"«{isolate(sentence)}»" if language == "en" else sentence  # Arabic inside English (#21)
             lines.append(f"- {label(hits[i], language)}: {quote} [{n}]")
             h = hits[i]
             citations.append(Citation(n, h.source, h.chunk_id, sentence, h.score, h.title, h.date, h.text))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-TABLE_KEYS = ("n", "hit@1", "hit@5", "mrr", "exact_match", "f1", "contains", "citation_precision", "citation_recall",
+TABLE_KEYS = ("n", "hit@1", "hit@5", "mrr", "exact_match", "f1", "contains", "contains_en", "answer_en_contains",
+              "citation_precision", "citation_recall",
               "short_answer_rate", "short_em", "short_f1", "refusal_rate_unanswerable", "false_refusal_rate",
               "faithfulness", "latency_p50", "latency_p95", "ttft_p50", "tokens_per_s_p50")
 STAGES = ("dense", "bm25", "fused", "reranked")

@@ -162,7 +162,7 @@ def predict(assistant, item: dict, mode: str, engine: str | None, judge: Judge |
                         tokens_per_s=generation["tokens_per_s"])
         pred.update(answer=answer.answer, refused=bool(answer.refused), engine=answer.engine,
                     citations=cited_files(assistant.store.manifest, answer.citations),
-                    short_answer=answer.short_answer, answerable=answer.answerable)
+                    short_answer=answer.short_answer, answerable=answer.answerable, answer_en=answer.answer_en)
         if answer.notice:
             pred["notice"] = answer.notice
         if judge is not None and not answer.refused:

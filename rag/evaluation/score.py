@@ -113,6 +113,13 @@ def score_group(pairs: list[tuple[dict, dict]], mode: str) -> dict:
         m["exact_match"] = _mean([exact_match(a, gs) for a, gs in answers])
         m["f1"] = _mean([token_f1(a, gs) for a, gs in answers])
         m["contains"] = _mean([contains(a, gs) for a, gs in answers])
+        # English gold (answers_en, #21): does the reply state the answer in English? and its answer line alone
+        english = [(g, p) for g, p in answerable if g.get("answers_en")]
+        m["n_en_gold"] = len(english)
+        m["contains_en"] = _mean([contains("" if p["refused"] else p["answer"], g["answers_en"]) for g, p in english])
+        m["answer_en_contains"] = _mean([contains("" if p["refused"] else p.get("answer_en") or "", g["answers_en"])
+                                         for g, p in english])
+        m["answer_en_rate"] = _mean([float(bool(p.get("answer_en")) and not p["refused"]) for _, p in english])
         precisions, recalls = [], []
         for g, p in with_source:
             if p["refused"]:
@@ -136,7 +143,7 @@ def score_group(pairs: list[tuple[dict, dict]], mode: str) -> dict:
         m["faithfulness"] = _mean(verdicts)  # None without a judge
         m["n_judged"] = len(verdicts)
     else:
-        for key in ("exact_match", "f1", "contains", "citation_precision", "citation_recall", "short_em", "short_f1",
+        for key in ("exact_match", "f1", "contains", "contains_en", "citation_precision", "citation_recall", "short_em", "short_f1",
                     "refusal_rate_unanswerable", "false_refusal_rate", "faithfulness"):
             m[key] = None
         for stage in dict.fromkeys(name for _, p in with_source for name in p.get("stages", {})):

@@ -6,11 +6,14 @@ import re
 
 from rag.arabic import detect_language
 from rag.meta import shown_date
+from rag.web.bidi import bdi, bold_to_html, isolates_to_html
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 # An extractive quote line of an English answer: "- «Arabic sentence» [n] (date)".
 _QUOTE_LINE = re.compile(r"^- («.+»)(.*)$")
+# The English answer line that opens an English extractive answer (rag/answering/english, #21).
+_ANSWER_LINE = re.compile(r"^(\*\*|.*\*\*.+\*\*|No confident English rendering|No short answer could be marked)")
 
 TEXT = {
     "sources": {"ar": "المصادر", "en": "Sources"},
@@ -54,18 +57,23 @@ def render_answer_text(text: str, language: str | None = None, short: str = "") 
     In an English answer each quoted Arabic line becomes its own right-to-left block, so its guillemets and its [n]
     sit on the Arabic side of the line instead of being reordered by the surrounding left-to-right paragraph."""
     out: list[str] = []
-    for line in (text or "").split("\n"):
+    lines = (text or "").split("\n")
+    for i, line in enumerate(lines):
         quote = _QUOTE_LINE.match(line) if language == "en" else None
-        if quote and _ARABIC.search(quote.group(1)):
+        if language == "en" and i == 0 and _ANSWER_LINE.match(line):
+            # the English answer line (#21): bold English, the Arabic span a right-to-left <bdi> inside it
+            escaped = isolates_to_html(bold_to_html(html.escape(line)))
+            out.append(f'<div class="rag-answer-line" dir="ltr">{_markers(escaped)}</div>')
+        elif quote and _ARABIC.search(quote.group(1)):
             escaped, found = _bold(html.escape(quote.group(1) + quote.group(2)), short)
             short = "" if found else short  # the answer phrase is marked once, in the first quote holding it
-            out.append(f'<div class="rag-quote" dir="rtl">{_markers(escaped)}</div>')
+            out.append(f'<div class="rag-quote" dir="rtl">{_markers(isolates_to_html(escaped))}</div>')
         else:
             if out and not out[-1].endswith("</div>"):
                 out.append("<br>")
             escaped, found = _bold(html.escape(line), short)
             short = "" if found else short
-            out.append(_markers(escaped))
+            out.append(_markers(isolates_to_html(escaped) if language == "en" else escaped))
     return "".join(out)
 
 
@@ -111,6 +119,8 @@ def render_sources(citations, language: str = "en") -> str:
     parts = [f'<div dir="{d}" class="rag-sources"><h3>{TEXT["sources"][language]}</h3>']
     for c in citations:
         title = html.escape(c.title or c.source)
+        if language == "en":
+            title = bdi(title, bool(_ARABIC.search(title)))
         date = shown_date(c.date, getattr(c, "date_text", ""), getattr(c, "date_precision", ""), language)
         meta = " · ".join(html.escape(x) for x in (getattr(c, "outlet", ""), getattr(c, "author", ""), date, c.source) if x)
         also = also_line(getattr(c, "also", ()), language)

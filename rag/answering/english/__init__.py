@@ -105,9 +105,9 @@ def answer_line(rendered: Rendered | None, span: str, citation: int) -> str:
     return f"{text} ({said}){cite}"
 
 
-def render_short(short, question: str, qtype: str = "") -> Rendered | None:
+def render_short(short, question: str, qtype: str = "", method: str = "package") -> Rendered | None:
     """The rendering of a `rag.answering.select.Short` (text, kind) for `question`; the kind falls back to the
     question type's when the producer gives none."""
     text = getattr(short, "text", short) or ""
     kind = getattr(short, "kind", "") or kind_of(qtype)
-    return render(text, kind, question)
+    return render(text, kind, question, method)

@@ -8,7 +8,9 @@ import re
 from functools import lru_cache
 
 from rag.arabic import normalize
-from rag.meta import HIJRI_MONTHS, MONTHS, find_dates
+from rag.meta.dates import find_dates
+from rag.meta.gregorian import MONTHS
+from rag.meta.hijri import HIJRI_MONTHS
 
 HIJRI_EN = ("Muharram", "Safar", "Rabi al-Awwal", "Rabi al-Thani", "Jumada al-Awwal", "Jumada al-Thani", "Rajab",
             "Shaban", "Ramadan", "Shawwal", "Dhu al-Qadah", "Dhu al-Hijjah")

@@ -11,10 +11,7 @@ from functools import lru_cache
 
 from rag.arabic import normalize
 
-try:  # the layout of issue #23 moves translit under retrieval
-    from rag.retrieval.translit import MIN_LETTERS, _NOT_NAMES, skeleton_en, skeletons_ar
-except ImportError:  # pragma: no cover - before the move
-    from rag.translit import MIN_LETTERS, _NOT_NAMES, skeleton_en, skeletons_ar
+from rag.retrieval.translit import MIN_LETTERS, _NOT_NAMES, skeleton_en, skeletons_ar
 
 MAX_WORDS = 5
 _FUNCTION = set("""في من على الى إلى عن مع او أو ثم قد لا ما لم لن هو هي هم هذا هذه ذلك تلك التي الذي الذين كان كانت
