@@ -121,3 +121,12 @@ def test_web_renders_the_answer_line_ltr_with_the_arabic_span_rtl():
     quote = out.split('<div class="rag-quote" dir="rtl">')[1].split("</div>")[0]
     assert '<strong class="rag-short">عشر دول</strong>' in quote  # the phrase is bold in its quote, once
     assert out.count("rag-short") == 1
+
+
+def test_find_place_takes_the_one_new_place_of_the_sentence():
+    from rag.answering.english.names import find_place
+
+    assert find_place("ولد في مدينة نيويورك عام 1950", "Where was he born?") == "نيويورك"
+    assert find_place("عقد الاجتماع في موسكو بحضور وزير خارجية روسيا", "Where in Russia was it held?") == "موسكو"
+    # several new places: not sure which one answers
+    assert find_place("شاركت روسيا والصين وإيران", "Which countries took part?") == ""

@@ -11,7 +11,7 @@ import numpy as np
 from rag import prompts
 from rag.answering.answer import Answer, is_full_date, most_recent, refusal
 from rag.answering.cite import Citation
-from rag.answering.select import Scored, Selection, Selector, quotes, short_of
+from rag.answering.select import Scored, Selection, Selector, Short, quotes, short_of
 from rag.config import Settings
 from rag.indexing.chunk import split_sentences
 from rag.indexing.embed import Embedder
@@ -90,6 +90,13 @@ class ExtractiveEngine:
             from rag.answering.english import render_short
             from rag.answering.english.reply import english_reply, quote_line
 
+            if not short.text and q.qtype == "place":  # the selector marks numbers and dates; a place by CLDR
+                from rag.answering.english.names import find_place
+
+                span = find_place(chosen[0].sentence, question)
+                if span:
+                    short = Short(span, "place", order[chosen[0].hit], hits[chosen[0].hit].chunk_id, None,
+                                  chosen[0].sentence)
             rendered = (render_short(short, question, q.qtype, self.settings.transliteration)
                         if short.text else None)
             answer_en = rendered.text if rendered else ""

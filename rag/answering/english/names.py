@@ -91,3 +91,24 @@ def lookup(span: str) -> tuple[str, str] | None:
 def render_name(span: str) -> str | None:
     found = lookup(span)
     return found[0] if found else None
+
+
+def find_place(sentence: str, question: str, longest: int = 4) -> str:
+    """The one place name of the sentence (CLDR or gazetteer, 1-4 words) that the English question does not already
+    name, verbatim as the sentence writes it; "" when there is none or more than one (then it is not sure which)."""
+    words = sentence.split()
+    asked = question.lower()
+    found: dict[str, str] = {}
+    i = 0
+    while i < len(words):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            span = " ".join(words[i:i + n]).strip(" .,،:;()«»\"")
+            first = key(words[i]) if span else ""
+            hit = lookup(span) if span and first not in _LEADING and first not in _HEADS else None
+            if hit and hit[1] == "place":
+                if hit[0].lower() not in asked:
+                    found.setdefault(hit[0], span)
+                i += n - 1
+                break
+        i += 1
+    return next(iter(found.values())) if len(found) == 1 else ""
