@@ -100,3 +100,23 @@ def test_browser_english_line_ltr_with_arabic_rtl_inside(served):
             page.screenshot(path=str(OUT / "app_english_answer_line.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_llm_gets_the_english_rendering_as_a_hint_and_answer_en_is_checked(indexed):
+    """With an LLM nothing changes in how it answers; its prompt carries the rendered short answer
+    (prompts/hint_short.en.txt), and answer_en is kept only when the model's reply states it."""
+    from rag.answering.assistant import Assistant
+    from tests.fakes import FakeOpenAIServer
+
+    server = FakeOpenAIServer("وشاركت في المحادثات عشر دول إقليمية، أي 10 countries [1].")
+    try:
+        settings = indexed.replace(engine="openai", llm_url=server.url, llm_model="fake-model")
+        ans = Assistant(settings).ask(COUNT_Q)
+        prompt = server.requests[0]["messages"][-1]["content"]
+        assert 'rendered in English from the Arabic "عشر دول"' in prompt and ": 10 countries." in prompt
+        assert ans.engine in ("openai", "extractive") and ans.answer_en == "10 countries"
+        # an Arabic question gets no hint
+        Assistant(settings).ask("كم دولة شاركت في محادثات موسكو؟")
+        assert "Hint:" not in server.requests[-1]["messages"][-1]["content"]
+    finally:
+        server.close()

@@ -38,7 +38,8 @@ def table() -> dict[str, tuple[str, str]]:
             out.setdefault(k, (english, kind))
 
     for code, name in ar.territories.items():
-        if code.isalpha() and len(code) == 2 and code not in ("ZZ",) or code.isdigit():
+        # "001" (العالم, the world) is left out: in Arabic text it is a common word, not a place answer
+        if code.isalpha() and len(code) == 2 and code != "ZZ" or code.isdigit() and code != "001":
             add(name, en.territories.get(code, ""), "place")
     for code, name in ar.languages.items():
         if "_" not in code:
