@@ -105,6 +105,7 @@ def test_answer_line_bold_english_with_isolated_arabic():
     line = answer_line(render("عشر دول", "number"), "عشر دول", 1)
     assert line == f"**10** countries ({RLI}عشر دول{PDI}) [1]"
     assert answer_line(None, "الأوراق", 2) == f"No confident English rendering of the short answer; in Arabic: {isolate('الأوراق')} [2]"
+    assert answer_line(render("1951", "date"), "1951", 3) == "**1951** [3]"  # nothing to show beside it
     person = answer_line(render("زامير كابولوف", "person", "Who is the envoy?"), "زامير كابولوف", 1)
     assert person.startswith("**Z") and "transliterated from" in person
 

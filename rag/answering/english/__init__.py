@@ -101,6 +101,8 @@ def answer_line(rendered: Rendered | None, span: str, citation: int) -> str:
     text = rendered.text.replace(rendered.bold, f"**{rendered.bold}**", 1)
     if "**" not in text:
         text = f"**{rendered.text}**"
+    if span.strip(" .,،") == rendered.text:  # "1951", "Playing God": the source already says it this way
+        return f"{text}{cite}"
     said = f"transliterated from {isolate(span)}" if rendered.how == "transliteration" else isolate(span)
     return f"{text} ({said}){cite}"
 
