@@ -12,11 +12,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-try:
-    from rag.evaluation import (citation_scores, contains, exact_match, gold_answers, gold_sources,  # noqa: E402
-                                token_f1)
-except ImportError:  # before the layout move (#23)
-    from rag.evaluate import citation_scores, contains, exact_match, gold_answers, gold_sources, token_f1  # noqa: E402
+from rag.evaluation import citation_scores, contains, exact_match, gold_answers, gold_sources, token_f1  # noqa: E402
 
 
 def mean(xs: list[float]) -> float | None:

@@ -37,14 +37,8 @@ import datasets  # noqa: E402
 from rag.answering import reader as R  # noqa: E402
 from rag.arabic import tokens  # noqa: E402
 
-try:
-    from rag.indexing.chunk import split_sentences  # noqa: E402
-except ImportError:  # before the layout move (#23)
-    from rag.chunk import split_sentences  # noqa: E402
-try:
-    from rag.evaluation import contains, exact_match, token_f1  # noqa: E402
-except ImportError:
-    from rag.evaluate import contains, exact_match, token_f1  # noqa: E402
+from rag.evaluation import contains, exact_match, token_f1  # noqa: E402
+from rag.indexing.chunk import split_sentences  # noqa: E402
 
 SEED = 0
 OUT = REPO / "rag" / "models" / "reader-v1.pt"

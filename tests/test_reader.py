@@ -123,3 +123,25 @@ def test_reader_reads_verbatim_spans():
     # a passage long enough to need several windows still yields one read whose span lies inside it
     long = reader.read("متى تأجل الاجتماع؟", [passages[2]])[0]
     assert passages[2][long.start:long.end] == long.text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not R.available(), reason="rag/models/reader-v1.pt not shipped")
+@pytest.mark.parametrize("question", ["كم شخصاً قتل في أسوأ هجوم في روسيا تبناه داعش خراسان؟",
+                                      "Which air base did the Afghan defence ministry take over?"])
+def test_extractive_short_answer_from_the_reader_lies_in_a_cited_quote(indexed, question):
+    from rag.answering.assistant import Assistant
+
+    on = Assistant(indexed.replace(reader=True)).ask(question)
+    off = Assistant(indexed.replace(reader=False)).ask(question)
+    assert not on.refused and not off.refused
+    assert [c.source for c in on.citations] == [c.source for c in off.citations]  # the reader marks, it does not move
+    if on.short_answer:
+        cited = on.citations[on.short_answer_citation - 1]
+        assert on.short_answer in cited.snippet and cited.snippet in cited.text
+        assert 0 <= on.short_answer_score <= 1 and on.short_answer_kind
+        d = on.to_dict()
+        assert d["short_answer"] == on.short_answer and d["short_answer_citation"] == cited.n
+    assert off.short_answer_score is None  # the selector's rule gives no score
+    if off.short_answer:
+        assert off.short_answer in off.citations[off.short_answer_citation - 1].snippet

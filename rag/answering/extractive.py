@@ -83,6 +83,10 @@ class ExtractiveEngine:
         for s in chosen:
             order.setdefault(s.hit, len(order) + 1)
         short = short_of(q, chosen[0].sentence, order[chosen[0].hit], hits[chosen[0].hit].chunk_id)
+        short, refuse = self.read(question, q, chosen, order, hits, short)
+        if refuse:
+            yield refusal(language, question, self.name, answerable=selection.answerable)
+            return
         dated = [(s, hits[s.hit].date if is_full_date(hits[s.hit].date) else "") for s in chosen]
         answer_en = ""
         if language == "en" and self.settings.answer_en:
@@ -117,6 +121,26 @@ class ExtractiveEngine:
         yield Answer(text, language, False, citations, self.name, question=question, short_answer=short.text,
                      answerable=selection.answerable, short_answer_kind=short.kind,
                      short_answer_citation=short.citation, short_answer_score=short.score, answer_en=answer_en)
+
+    def read(self, question: str, q: features.Question, chosen: list[Scored], order: dict[int, int], hits: list[Hit],
+             short: Short) -> tuple[Short, bool]:
+        """The reader's best span over the quoted sentences replaces the selector's short answer when its score is at
+        least `reader_min_score`; (short, refuse) where refuse = the reader's best answerable probability is below
+        `reader_refuse`. Without the reader (setting off or no model file): (short, False) unchanged."""
+        from rag.answering import reader
+
+        if not self.settings.reader or not reader.available():
+            return short, False
+        reads = reader.Reader(self.settings.reader_threads).read(question, [s.sentence for s in chosen])
+        if self.settings.reader_refuse > 0 and max(r.prob for r in reads) < self.settings.reader_refuse:
+            return short, True
+        k = max(range(len(reads)), key=lambda i: reads[i].score)
+        best = reads[k]
+        if not best.text or best.score < self.settings.reader_min_score:
+            return short, False
+        s = chosen[k]
+        kind = q.qtype if q.qtype in ("number", "date", "person", "place") else "other"
+        return Short(best.text, kind, order[s.hit], hits[s.hit].chunk_id, best.score, s.sentence), False
 
     def focus(self, question: str, hits: list[Hit], budget: int, selection: Selection | None = None) -> list[Hit]:
         """The hits cut down to their best sentences by the selector (original order, at most `budget` characters)."""
