@@ -124,19 +124,20 @@ class ExtractiveEngine:
 
     def read(self, question: str, q: features.Question, chosen: list[Scored], order: dict[int, int], hits: list[Hit],
              short: Short) -> tuple[Short, bool]:
-        """The reader's best span over the quoted sentences replaces the selector's short answer when its score is at
-        least `reader_min_score`; (short, refuse) where refuse = the reader's best answerable probability is below
+        """The reader's best span over the quoted sentences is the short answer where the selector's rule marks none
+        (the rule's number/date phrases are kept: more precise on their types, eval/notes-reader.md), when its score is
+        at least `reader_min_score`; (short, refuse) where refuse = the reader's best answerable probability is below
         `reader_refuse`. Without the reader (setting off or no model file): (short, False) unchanged."""
         from rag.answering import reader
 
-        if not self.settings.reader or not reader.available():
+        if not self.settings.reader or not reader.available() or (short.text and self.settings.reader_refuse <= 0):
             return short, False
         reads = reader.Reader(self.settings.reader_threads).read(question, [s.sentence for s in chosen])
         if self.settings.reader_refuse > 0 and max(r.prob for r in reads) < self.settings.reader_refuse:
             return short, True
         k = max(range(len(reads)), key=lambda i: reads[i].score)
         best = reads[k]
-        if not best.text or best.score < self.settings.reader_min_score:
+        if short.text or not best.text or best.score < self.settings.reader_min_score:
             return short, False
         s = chosen[k]
         kind = q.qtype if q.qtype in ("number", "date", "person", "place") else "other"
