@@ -125,7 +125,7 @@ class ExtractiveEngine:
     def read(self, question: str, q: features.Question, chosen: list[Scored], order: dict[int, int], hits: list[Hit],
              short: Short) -> tuple[Short, bool]:
         """The reader's best span over the quoted sentences is the short answer where the selector's rule marks none
-        (the rule's number/date phrases are kept: more precise on their types, eval/notes-reader.md), when its score is
+        (the rule's number/date phrases are kept: more precise on their types, eval/reader.md), when its score is
         at least `reader_min_score`; (short, refuse) where refuse = the reader's best answerable probability is below
         `reader_refuse`. Without the reader (setting off or no model file): (short, False) unchanged."""
         from rag.answering import reader

@@ -1,7 +1,7 @@
 """Person and other proper names written in Latin letters: the English question's own spelling of a word when the two
 share a consonant skeleton (rag translit: 'Kabulov' and 'كابولوف' are both k-b-l-f), otherwise a transliteration.
 
-Two transliterators, measured against each other in eval/notes-english.md: `arabic-name-romanizer` (UNICEF, MIT;
+Two transliterators, measured against each other in eval/english.md: `arabic-name-romanizer` (UNICEF, MIT;
 a dictionary of attested spellings with a small ONNX model behind it, bundled in the wheel, no download) and the
 letter rules below. Only a short span that looks like a name is transliterated (no digits, no function words)."""
 from __future__ import annotations
