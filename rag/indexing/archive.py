@@ -123,6 +123,7 @@ def records(paths: Iterable[Path]) -> Iterator[tuple[str, object]]:
 # Places and furniture that crawlers leave in the author field next to the name.
 _AGENCY = re.compile(r"^(?:واس|وام|قنا|كونا|بنا|سبأ|رويترز|أ\s?ف\s?ب|ا\s?ف\s?ب|د\s?ب\s?أ|د\s?ب\s?ا|أ\s?ب|الأناضول|الوكالات|وكالات|"
                      r"فرانس برس|أسوشيتد برس|يو بي آي|سكاي نيوز|العربية\.?نت|سي إن إن|بي بي سي|"
+                     r"الفرنسية|الألمانية|الأوروبية|الصينية|الإيطالية|الأمريكية|"
                      r"المحرر|محرر|متابعات|تقرير|خاص|مراسل\S*|وحدة \S+|فريق \S+|قسم \S+|إعداد|ترجمة)$")
 _OUTLET_WORDS = re.compile(r"صحيفة|جريدة|أونلاين|اونلاين|موقع")
 _SEP = re.compile(r"\s*(?:[-–—ـ|/،,:]|\s\s)\s*")
@@ -139,10 +140,14 @@ def author_name(raw: str, outlet: str = "", outlet_id: str = "") -> str:
     if not text or len(text.split()) > 14:  # a paragraph the crawler took for the byline
         return ""
     own = _OUTLET_NAMES | {_plain(w) for w in (outlet, outlet_id) if w}  # every archive outlet is an outlet
-    credited = bool(re.search(r"«[^»]*»|\"[^\"]*\"|“[^”]*”", text))
+    credited = bool(re.search(r"«[^»]*»|\"[^\"]*\"|“[^”]*”|{[^}]*}", text))
     for inner in re.findall(r"\(([^)]*)\)", text):
         credited |= bool(_AGENCY.match(inner.strip()) or _plain(inner) in own)
-    text = re.sub(r"«[^»]*»|\"[^\"]*\"|“[^”]*”", " - ", text)         # a quoted name is the outlet
+    text = re.sub(r"«[^»]*»|\"[^\"]*\"|“[^”]*”|{[^}]*}", " - ", text)  # a quoted name is the outlet
+    one = re.fullmatch(r"([^:]{1,30}):\s*([^:]+)", text)
+    if one and len(one.group(1).split()) <= 3:  # 'تل أبيب: نظير مجلي': the place, a colon, the byline
+        credited |= bool(_AGENCY.match(one.group(2).strip()))
+        text = one.group(2)
     text = re.sub(r"\([^)]*\)", " ", text)                             # '(جدة)': the place
     text = re.sub(r"\s+(?:من|في)\s+[^\s\-–—:،,]+(?:\s+[^\s\-–—:،,]+)?\s*$", "", text)  # 'من جنيف'
     names = []
