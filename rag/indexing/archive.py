@@ -122,7 +122,7 @@ def records(paths: Iterable[Path]) -> Iterator[tuple[str, object]]:
 
 # Places and furniture that crawlers leave in the author field next to the name.
 _AGENCY = re.compile(r"^(?:واس|وام|قنا|كونا|بنا|سبأ|رويترز|أ\s?ف\s?ب|ا\s?ف\s?ب|د\s?ب\s?أ|د\s?ب\s?ا|أ\s?ب|الأناضول|الوكالات|وكالات|"
-                     r"فرانس برس|أسوشيتد برس|يو بي آي|سكاي نيوز|العربية\.?نت|سي إن إن|بي بي سي|"
+                     r"فرانس برس|أسوشيتد برس|يو بي آي|يو بي اي|مكتب \S+(?: \S+)?|سكاي نيوز|العربية\.?نت|سي إن إن|بي بي سي|"
                      r"الفرنسية|الألمانية|الأوروبية|الصينية|الإيطالية|الأمريكية|"
                      r"المحرر|محرر|متابعات|تقرير|خاص|مراسل\S*|وحدة \S+|فريق \S+|قسم \S+|إعداد|ترجمة)$")
 _OUTLET_WORDS = re.compile(r"صحيفة|جريدة|أونلاين|اونلاين|موقع")
@@ -137,6 +137,8 @@ def author_name(raw: str, outlet: str = "", outlet_id: str = "") -> str:
     '«الاقتصادية» من الرياض' -> '' · 'جدة: سعيد الأبيض ـ صنعاء: عرفات مدابش' -> 'سعيد الأبيض، عرفات مدابش'."""
     text = " ".join(html.unescape(str(raw or "")).replace("\xa0", " ").split()).strip(" :.-–—")
     text = re.split(r"\s(?:عدسة|تصوير|صور|الصور)\b", text)[0]          # the photographer is not the author
+    text = re.sub(r"(?<=[\u0621-\u064A])ـ+(?=[\u0621-\u064A])", "", text)  # 'أيمـن الـحـمـاد': tatweel, not a dash
+    text = re.sub(r"^(?:الفنان|الفنانة|الشاعر|الشاعرة|الكاتب|الكاتبة|المخرج|الإعلامي|الإعلامية)\s+", "", text)
     if not text or len(text.split()) > 14:  # a paragraph the crawler took for the byline
         return ""
     own = _OUTLET_NAMES | {_plain(w) for w in (outlet, outlet_id) if w}  # every archive outlet is an outlet
@@ -152,7 +154,16 @@ def author_name(raw: str, outlet: str = "", outlet_id: str = "") -> str:
     text = re.sub(r"\s+(?:من|في)\s+[^\s\-–—:،,]+(?:\s+[^\s\-–—:،,]+)?\s*$", "", text)  # 'من جنيف'
     names = []
     # 'جدة: name ـ صنعاء: name': each 'place:' opens a part; otherwise parts are split at dashes
-    parts = re.split(r"[^\s:]+:\s*", text) if re.search(r"^\S+:\s*\S", text) else [text]
+    parts = [text]
+    if re.search(r"^\S+:\s*\S", text):
+        pieces = re.split(r"([^\s:]+):\s*", text)  # [before, place, part, place, part, ...]
+        parts = []
+        for k in range(2, len(pieces), 2):
+            part, following = pieces[k], pieces[k + 1] if k + 1 < len(pieces) else ""
+            words = part.split()
+            if following and words and _plain(f"{words[-1]} {following}") in _PLACES:
+                part = " ".join(words[:-1])  # '... تل أبيب: name': the place has two words
+            parts.append(part)
     for part in parts:
         pieces = [p.strip() for p in _SEP.split(part) if p.strip()]
         credited |= any(_AGENCY.match(p) or _OUTLET_WORDS.search(p) or _plain(p) in own for p in pieces)
@@ -161,6 +172,8 @@ def author_name(raw: str, outlet: str = "", outlet_id: str = "") -> str:
             person = [p for p in person if len(p.split()) > 1]  # a one-word piece beside a name is a place
         elif credited:
             person = []                                          # 'رويترز - تايبه': an agency and its place
+        if len(person) == 1 and len(person[0].split()) == 2 and any(_AGENCY.match(p) for p in pieces):
+            person = []                                          # 'بوينوس ايرس - أ ف ب': a place and the wire
         names += person
     return "، ".join(dict.fromkeys(names))
 
@@ -191,7 +204,9 @@ _PLACES = {_plain(p) for p in (
     "عدن", "تعز", "مأرب", "غزة", "القدس", "رام الله", "الخرطوم", "تونس", "الجزائر", "الرباط", "طرابلس", "أنقرة",
     "إسطنبول", "اسطنبول", "طهران", "لندن", "باريس", "واشنطن", "نيويورك", "موسكو", "برلين", "روما", "جنيف", "فيينا",
     "بروكسل", "بكين", "طوكيو", "سيدني", "كابول", "إسلام آباد", "نيودلهي", "كوالالمبور", "جاكرتا", "أثينا", "مدريد",
-    "عواصم", "وكالات", "متابعات", "الوكالات")}
+    "عواصم", "وكالات", "متابعات", "الوكالات", "وادي الدواسر", "لوس أنجليس", "لوس أنجلوس", "ساو باولو", "شرم الشيخ",
+    "رأس تنورة", "ريو دي جانيرو", "بوينس آيرس", "سان بطرسبرغ", "تل أبيب", "أبو ظبي", "الدار البيضاء", "نيو دلهي",
+    "هونغ كونغ", "رياض الخبراء", "أم الدوم", "بني مالك", "محايل عسير", "سراة عبيدة", "أحد رفيدة", "طريف", "رفحاء")}
 
 
 # ------------------------------------------------------------------ writing the corpus
