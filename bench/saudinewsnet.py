@@ -29,7 +29,7 @@ ARCHIVE = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" /
 # اليوم, الوطن, المدينة, الجزيرة are a city, 'today', 'the nation', 'the city' and a Qatari channel in running text).
 NAMED = {
     "3alyoum": r"عين اليوم", "sabq": r"(?<![\w])سبق(?=\s*[-–—:]|[\"”»])|[«\"“]سبق[»\"”]", "alweeam": r"الوئام",
-    "aawsat": r"الشرق الأوسط", "okaz": r"عكاظ", "was": r"(?<![\w])واس(?![\w])",
+    "aawsat": r"[«\"“{]الشرق الأوسط[»\"”}]", "okaz": r"عكاظ", "was": r"(?<![\w])واس(?![\w])",
     "aleqtisadiya": r"[«\"“]الاقتصادية[»\"”]", "alriyadh": r"[«\"“]الرياض[»\"”]|(?:صحيفة|جريدة) الرياض",
     "aljazirah": r"[«\"“]الجزيرة[»\"”]|(?:صحيفة|جريدة) الجزيرة", "alyaum": r"[«\"“]اليوم[»\"”]|(?:صحيفة|جريدة) اليوم",
     "alwatan": r"[«\"“]الوطن[»\"”]|(?:صحيفة|جريدة) الوطن", "almadina": r"[«\"“]المدينة[»\"”]|(?:صحيفة|جريدة) المدينة",
@@ -69,7 +69,7 @@ def bench_meta(limit: int | None) -> dict:
     out = {"articles": len(recs)}
     o = collections.Counter()
     per = collections.defaultdict(collections.Counter)
-    wrong_examples, author_examples, date_examples = [], [], []
+    wrong_examples, author_examples, date_examples, missed_examples = [], [], [], []
     a = collections.Counter()
     d = collections.Counter()
     for rec in recs:
@@ -85,6 +85,8 @@ def bench_meta(limit: int | None) -> dict:
         if named:
             o[f"named:{verdict}"] += 1
         per[rec["source"]][f"{'named:' if named else ''}{verdict}"] += 1
+        if named and verdict == "missing" and len(missed_examples) < 40:
+            missed_examples.append((rec["source"], rec["content"][:200]))
         if verdict == "wrong" and len(wrong_examples) < 60:
             wrong_examples.append((rec["source"], got, meta.outlet_from, rec["content"][:160]))
         # author: the person the archive's field names, read from the text
@@ -116,7 +118,8 @@ def bench_meta(limit: int | None) -> dict:
     share = lambda c, keys: {k: round(c[k] / max(1, sum(c[x] for x in keys)), 4) for k in keys}  # noqa: E731
     out["outlet"] = {"counts": dict(o), "all": share(o, ["right", "wrong", "missing"]),
                      "where_the_text_names_it": share(o, ["named:right", "named:wrong", "named:missing"]),
-                     "per_source": {k: dict(v) for k, v in sorted(per.items())}, "wrong_examples": wrong_examples}
+                     "per_source": {k: dict(v) for k, v in sorted(per.items())}, "wrong_examples": wrong_examples,
+                     "named_but_missed_examples": missed_examples}
     out["author"] = {"counts": dict(a), "all_with_archive_author": share(a, ["right", "wrong", "missing"]),
                      "name_in_first_lines": share(a, ["in_header:right", "in_header:wrong", "in_header:missing"]),
                      "examples": author_examples}
