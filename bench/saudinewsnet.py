@@ -7,7 +7,7 @@ No embeddings: `meta` reads each article as a newsroom file WITHOUT front matter
 archive's `content`), through the product's own `ingest.clean` and `meta.extract`, and compares with the archive's
 `source`, `author` (the person it names, rag.indexing.archive.author_name) and `date_extracted` (publication day from
 2015-08-01 on, its README says). Through `rag import`'s files the product reads all three from front matter; these
-numbers are about the text. `dups` signs every article with rag/dedup.py's MinHash, bands it as the index's LSH does,
+numbers are about the text. `dups` signs every article with rag/indexing/dedup.py's MinHash, bands it as the index's LSH does,
 and keeps the pairs `same_story` accepts, as `rag index` would.
 """
 from __future__ import annotations
@@ -46,7 +46,7 @@ def _records(limit: int | None):
 
 def read_text_only(rec: dict):
     """The product's reading of the article as a file with no front matter: headline line, then the content."""
-    from rag.ingest import clean
+    from rag.indexing.ingest import clean
     from rag.meta import extract
 
     title = " ".join((rec.get("title") or "").split())
@@ -129,7 +129,7 @@ def bench_meta(limit: int | None) -> dict:
 
 
 def bench_dups(sample: int, seed: int = 22) -> dict:
-    from rag.dedup import BANDS, ROWS, DuplicateIndex, containment, same_story, signature
+    from rag.indexing.dedup import BANDS, ROWS, DuplicateIndex, containment, same_story, signature
 
     recs = [r for r in _records(None) if r.get("content", "").strip()]
     sigs, buckets = {}, collections.defaultdict(list)

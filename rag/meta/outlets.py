@@ -29,7 +29,22 @@ OUTLETS = {
     "سي إن إن بالعربية": ("سي إن إن بالعربية", "cnn بالعربية", "cnn arabic"),
     "أردو بوینت": ("أردو بوینت", "أردو بوینت نتورك", "اردو بوينت", "urdupoint"),
     "تاس": ("تاس", "وكالة تاس", "tass"),
+    # Saudi outlets (#22, the SaudiNewsNet archive). Names that are also words or places in running text (الرياض the
+    # city, اليوم 'today', الوطن, المدينة, الاقتصادية 'economic', الرياضي/الرياضية 'sporting') count only in the forms
+    # below or quoted as a credit (QUOTED_ONLY, quoted_outlet): «الرياض», لـ"الوطن".
+    "عين اليوم": ("عين اليوم", "صحيفة عين اليوم", "3alyoum"),
+    "سبق": ("سبق", "صحيفة سبق", "سبق الإلكترونية", "sabq"),
+    "الوئام": ("الوئام", "صحيفة الوئام", "alweeam"),
+    "الاقتصادية": ("صحيفة الاقتصادية", "جريدة الاقتصادية", "الاقتصادية الإلكترونية", "aleqtisadiya"),
+    "الرياض": ("صحيفة الرياض", "جريدة الرياض", "الرياض الإلكتروني", "alriyadh"),
+    "الجزيرة السعودية": ("صحيفة الجزيرة", "جريدة الجزيرة", "aljazirah"),
+    "اليوم": ("صحيفة اليوم", "جريدة اليوم", "alyaum"),
+    "الوطن": ("صحيفة الوطن", "جريدة الوطن", "alwatan"),
+    "المدينة": ("صحيفة المدينة", "جريدة المدينة", "almadina"),
+    "الرياضي": ("صحيفة الرياضي", "جريدة الرياضي", "arreyadi"),
+    "الرياضية": ("صحيفة الرياضية", "جريدة الرياضية", "arriyadiyah"),
 }
+QUOTED_ONLY = {"الاقتصادية", "الرياض", "اليوم", "الوطن", "المدينة", "الرياضي", "الرياضية"}
 AGENCIES = {"رويترز", "فرانس برس", "أسوشيتد برس", "الأناضول", "واس", "وام", "سبوتنيك", "تاس"}
 
 
@@ -37,7 +52,9 @@ def _key(name: str) -> str:
     return " ".join(re.sub(r"[.\"'«»()\[\]]", " ", normalize(name)).split())
 
 
-_ALIAS = {_key(a): canon for canon, aliases in OUTLETS.items() for a in (canon, *aliases)}
+_ALIAS = {_key(a): canon for canon, aliases in OUTLETS.items()
+          for a in ((canon, *aliases) if canon not in QUOTED_ONLY else aliases)}
+_QUOTED = {**_ALIAS, **{_key(c): c for c in QUOTED_ONLY}}
 SLUG = {re.sub(r"[^a-z0-9]", "", a.lower()): canon for canon, aliases in OUTLETS.items() for a in aliases
          if a.isascii() and len(a) > 3}
 
@@ -50,6 +67,12 @@ def outlet_key(name: str) -> str:
 def canonical_outlet(name: str) -> str:
     """The canonical name of a known outlet ("Al Jazeera", "الجزيرة نت" -> "الجزيرة"), else ""."""
     return _ALIAS.get(_key(name.strip(" «»\"'()[]-–—:،,.۔")), "")
+
+
+def quoted_outlet(name: str) -> str:
+    """canonical_outlet of a name written in quotes (a credit: «الرياض», "الوطن"), where a name that is also a word
+    or a place (QUOTED_ONLY) counts too."""
+    return _QUOTED.get(_key(name.strip(" «»\"'“”()[]{}-–—:،,.۔")), "")
 
 
 def choose_outlet(found: list[tuple[str, str]]) -> tuple[str, str]:
