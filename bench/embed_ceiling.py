@@ -94,6 +94,7 @@ def main(argv=None) -> None:
     ap.add_argument("--index-batch", type=int, default=None)
     ap.add_argument("--no-sentences", action="store_true")
     ap.add_argument("--profile", action="store_true", help="split the time by stage with cProfile (slower)")
+    ap.add_argument("--no-ahead", action="store_true", help="do not embed the next batch while writing this one")
     a = ap.parse_args(argv)
     if a.serve:
         serve(a.serve)
@@ -128,6 +129,8 @@ def main(argv=None) -> None:
                 waited["texts"] += len(texts)
 
         emb.passages = timed
+        if a.no_ahead:
+            emb.remote = False
         prof = cProfile.Profile() if a.profile else None
         t = time.perf_counter()
         if prof:
@@ -144,10 +147,10 @@ def main(argv=None) -> None:
     res = {"what": "full build, FAKE embeddings server (stored vectors, no model)", "articles": r.total_articles,
            "import_s": round(import_s, 2), "written": rep.written, "chunks": r.total_chunks,
            "seconds": round(secs, 2), "chunks_per_s": round(r.total_chunks / secs, 1),
-           "server_wait_s": round(waited["s"], 2), "texts_sent": waited["texts"], "requests": emb.requests,
-           "write_side_s": round(secs - waited["s"], 2), "batch": a.batch, "concurrency": a.concurrency,
+           "embedding_call_s": round(waited["s"], 2), "texts_sent": waited["texts"], "requests": emb.requests,
+           "write_side_s": round(secs - waited["s"], 2) if a.no_ahead else None, "batch": a.batch, "concurrency": a.concurrency,
            "index_batch": settings.index_batch, "sentence_vectors": settings.sentence_vectors,
-           "duplicates": r.duplicates, "loadavg": os.getloadavg()}
+           "duplicates": r.duplicates, "embed_ahead": not a.no_ahead, "loadavg": os.getloadavg()}
     if prof:
         res["profile_top"] = _top(prof)
     print(json.dumps(res, ensure_ascii=False, indent=1))

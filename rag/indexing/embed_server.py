@@ -47,6 +47,7 @@ class ServerEmbedder:
     """The Embedder interface (backend, model, dim, passages, query) over HTTP."""
 
     KEEP = 64  # recent question vectors kept (the answer engine embeds the retriever's question again)
+    remote = True  # the indexer embeds its next batch while it writes this one
 
     def __init__(self, url: str, model: str = "multilingual-e5-small", api_key: str = "not-needed", batch: int = 64,
                  concurrency: int = 2, timeout: float = 120.0) -> None:

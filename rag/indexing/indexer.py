@@ -145,17 +145,34 @@ class Indexer:
         vector_store = ChromaVectorStore.from_collection(collection)
         if progress and total:
             progress(0, total, "")  # the clock starts before the first file, not after it
-        batch: list[tuple[Article, list]] = []
+        batches: list[list[tuple[Article, list]]] = [[]]
         for i, (article, nodes) in enumerate(plans):
-            batch.append((article, nodes))
-            if sum(len(n) for _, n in batch) < s.index_batch and i + 1 < len(plans):
-                continue
-            done = self._write_batch(batch, collection, vector_store, done, total, progress, stats or {})
-            batch = []
+            batches[-1].append((article, nodes))
+            if sum(len(n) for _, n in batches[-1]) >= s.index_batch and i + 1 < len(plans):
+                batches.append([])
+        if not getattr(self.embedder, "remote", False):
+            for batch in batches:
+                done = self._write_batch(batch, self._vectors(batch), collection, vector_store, done, total, progress,
+                                         stats or {})
+            return done
+        # An embeddings server (#22) embeds the next batch while this one is written: the build runs at the slower of
+        # the two instead of their sum. A server error surfaces before anything of its batch is written.
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-ahead")
+        try:
+            ahead = pool.submit(self._vectors, batches[0])
+            for k, batch in enumerate(batches):
+                sentences = ahead.result()
+                if k + 1 < len(batches):
+                    ahead = pool.submit(self._vectors, batches[k + 1])
+                done = self._write_batch(batch, sentences, collection, vector_store, done, total, progress, stats or {})
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         return done
 
-    def _write_batch(self, batch, collection, vector_store, done: int, total: int, progress: Progress | None,
-                     stats: dict[str, tuple[int, int]]) -> int:
+    def _vectors(self, batch) -> dict:
+        """Embed a batch's chunks (set on the nodes) and, with sentence vectors on, their sentences (returned)."""
         nodes = [n for _, article_nodes in batch for n in article_nodes]
         texts = [embed_text(n, self.settings.embed_title) for n in nodes]
         # Similar lengths side by side, so the embedder's fixed-size batches pad less; vectors go back in order.
@@ -163,7 +180,11 @@ class Indexer:
         vectors = self.embedder.passages([texts[i] for i in order]) if texts else []
         for i, vec in zip(order, vectors):
             nodes[i].embedding = vec.tolist()
-        sentences = self._sentence_vectors([n.text for n in nodes]) if self.settings.sentence_vectors else {}
+        return self._sentence_vectors([n.text for n in nodes]) if self.settings.sentence_vectors else {}
+
+    def _write_batch(self, batch, sentences: dict, collection, vector_store, done: int, total: int,
+                     progress: Progress | None, stats: dict[str, tuple[int, int]]) -> int:
+        nodes = [n for _, article_nodes in batch for n in article_nodes]
         # Vector store first, manifest second: a crash in between leaves the manifest's old hashes, so the next run
         # redoes these files, and the delete-by-source below (or the orphan check) clears whatever was half-written.
         collection.delete(where={"source": {"$in": [a.source for a, _ in batch]}})
