@@ -150,25 +150,8 @@ class Indexer:
             batches[-1].append((article, nodes))
             if sum(len(n) for _, n in batches[-1]) >= s.index_batch and i + 1 < len(plans):
                 batches.append([])
-        if not getattr(self.embedder, "remote", False):
-            for batch in batches:
-                done = self._write_batch(batch, self._vectors(batch), collection, vector_store, done, total, progress,
-                                         stats or {})
-            return done
-        # An embeddings server (#22) embeds the next batch while this one is written: the build runs at the slower of
-        # the two instead of their sum. A server error surfaces before anything of its batch is written.
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-ahead")
-        try:
-            ahead = pool.submit(self._vectors, batches[0])
-            for k, batch in enumerate(batches):
-                sentences = ahead.result()
-                if k + 1 < len(batches):
-                    ahead = pool.submit(self._vectors, batches[k + 1])
-                done = self._write_batch(batch, sentences, collection, vector_store, done, total, progress, stats or {})
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        for batch, sentences in _embedded(batches, self._vectors, getattr(self.embedder, "remote", False)):
+            done = self._write_batch(batch, sentences, collection, vector_store, done, total, progress, stats or {})
         return done
 
     def _vectors(self, batch) -> dict:
@@ -251,3 +234,25 @@ class Indexer:
             self.store.manifest.articles.set(article.source, news, META_VERSION)
         if articles:
             log.info("refreshed the metadata of %d files", len(articles))
+
+
+def _embedded(batches: list, embed: Callable, ahead: bool):
+    """(batch, its sentence vectors) in order, each batch embedded by `embed` just before it is yielded; with `ahead`
+    (an embeddings server, #22) the next batch is embedded while the caller writes this one, so a build runs at the
+    slower of the two instead of their sum. An embedding error surfaces before anything of its batch is written."""
+    if not ahead:
+        for batch in batches:
+            yield batch, embed(batch)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-ahead")
+    try:
+        future = pool.submit(embed, batches[0])
+        for k, batch in enumerate(batches):
+            sentences = future.result()
+            if k + 1 < len(batches):
+                future = pool.submit(embed, batches[k + 1])
+            yield batch, sentences
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
