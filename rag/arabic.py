@@ -9,6 +9,7 @@ import unicodedata
 _DIACRITICS = re.compile("[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06DC\u06DF-\u06E8\u06EA-\u06ED]")
 _TATWEEL = "\u0640"
 # Zero-width and bidi control characters that users paste along with Arabic text.
+LRI, RLI, FSI, PDI = "\u2066", "\u2067", "\u2068", "\u2069"  # bidi isolates: Arabic inside an English line
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u061c]")
 _CHAR_MAP = str.maketrans({
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
@@ -33,10 +34,15 @@ what which who whom when where why how did does do has have had not no yes into 
 """.split())
 
 
+def strip_invisible(text: str) -> str:
+    """Zero-width characters, bidi marks and isolates removed (pasted news text carries them; display keeps them)."""
+    return _INVISIBLE.sub("", text)
+
+
 def normalize(text: str) -> str:
     """Search key for `text`: no diacritics, tatweel or invisible marks, unified letter forms, ASCII digits, lower case."""
     text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE.sub("", text)
+    text = strip_invisible(text)
     text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
     return text.translate(_CHAR_MAP).lower()
 

@@ -11,11 +11,10 @@ from typing import Callable
 
 import numpy as np
 
-from rag.indexing.chunk import chunk_article, embed_text, split_sentences
+from rag.indexing.chunk import FILTER_KEYS, chunk_article, embed_text, split_sentences
 from rag.config import Settings
 from rag.indexing.embed import Embedder, make_embedder
 from rag.faults import checkpoint
-from rag.indexing.chunk import FILTER_KEYS
 from rag.indexing.dedup import DuplicateIndex
 from rag.indexing.ingest import Article, corpus_sources, read_article
 from rag.indexing.repair import reconcile, recover_manifest
@@ -61,11 +60,11 @@ class Indexer:
             manifest.db  # open it now: a corrupt file is found and set aside before the repaired check below
             collection = self.store.collection(self.embedder, create=True)
             if manifest.repaired:
-                recover_manifest(self.store.manifest, collection)
+                recover_manifest(manifest, collection)
                 report.repaired.append("manifest was corrupt: rebuilt from the vector store")
             if self.store.remove_old_bm25():
                 log.info("the keyword index now lives in the manifest (SQLite FTS5): old bm25 files removed")
-            report.repaired += reconcile(self.store.manifest, collection)
+            report.repaired += reconcile(manifest, collection)
 
             known = manifest.files.hashes()
             articles, skipped, same, stats = self._scan(manifest.files.stats())

@@ -6,7 +6,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from rag.arabic import normalize
+from rag.arabic import normalize, strip_invisible
 from rag.meta import byline
 from rag.meta.dates import date_range, find_dates, parse_date_value, pick
 from rag.meta.gregorian import Found, fold, valid_iso
@@ -142,7 +142,7 @@ def _dateline(text: str) -> tuple[Found | None, list[str]]:
     for credit in re.finditer(r"\(([^()]{2,30})\)", head[:120]):
         if canonical_outlet(credit.group(1)):
             names.append(canonical_outlet(credit.group(1)))
-    head = re.sub("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]", "", head)  # bidi marks pasted before it
+    head = strip_invisible(head)  # bidi marks pasted before it
     head = re.sub(r"^\s*(?:[A-Za-z]+\s+){1,3}(?=[\u0621-\u064A])", "", head)  # 'Next Previous عين اليوم – ...'
     head = re.sub(r"\sـ+\s", " - ", head)  # 'سلوى المدني ـ عين اليوم': a tatweel between spaces is a dash
     first = re.match(r"^\s*([^\W\d_][^\-–—:(«\d]{1,30}?)\s*[-–—]", head)  # 'عين اليوم – كابول', 'سبق- عمان:'

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-RLI, PDI = "\u2067", "\u2069"
+from rag.arabic import PDI, RLI
+
 _ISOLATE = re.compile(f"{RLI}(.*?){PDI}", re.S)
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.arabic import PDI, RLI
+
 from .dates import render_date
 from .names import lookup
 from .numbers import render_number, render_ordinal
@@ -19,7 +21,6 @@ _LATIN = re.compile(r"[A-Za-z]")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 KINDS = ("number", "date", "person", "place", "other")
 SHORT_SPAN = 4  # words: a number or date answers a "who" or "where" question only in a span this short
-LRI, RLI, FSI, PDI = "\u2066", "\u2067", "\u2068", "\u2069"
 
 
 @dataclass(frozen=True)
