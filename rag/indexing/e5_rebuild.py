@@ -212,6 +212,16 @@ class Tokenizer:
         return ids, spans
 
 
+@functools.lru_cache(maxsize=1)
+def base():
+    """(E5File, Tokenizer, Encoder in eval mode): the rebuilt base model, once per process; the reader and the torch
+    embedder share it (neither changes its weights)."""
+    f = read_file()
+    enc = build_torch(f)
+    enc.eval()
+    return f, Tokenizer(f), enc
+
+
 def build_torch(f: E5File):
     """The encoder as a torch module, weights dequantised from the file (fp32)."""
     import torch
