@@ -134,12 +134,9 @@ class ReaderModel:
         """(answerable [b], start [b, t], end [b, t]) as numpy, for windows from encode_pair."""
         import torch
 
-        t = max(len(w["ids"]) for w in batch)
-        ids = np.full((len(batch), t), self.tok.pad, dtype=np.int64)
-        mask = torch.zeros(len(batch), t)
-        for i, w in enumerate(batch):
-            ids[i, : len(w["ids"])] = w["ids"]
-            mask[i, : len(w["ids"])] = 1
+        from rag.indexing.e5_rebuild import pad_batch
+
+        ids, mask = pad_batch(self.tok.pad, [w["ids"] for w in batch])
         with torch.no_grad():
             x = self.enc.run(self.enc.embed(ids), mask, 0, self.split)
             return self.head(x, mask)

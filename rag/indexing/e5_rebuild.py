@@ -222,6 +222,19 @@ def base():
     return f, Tokenizer(f), enc
 
 
+def pad_batch(pad: int, seqs: list[list[int]]):
+    """(ids [b, t] int64 numpy padded with `pad`, mask [b, t] float torch 1/0) for token id lists of any lengths."""
+    import torch
+
+    width = max(len(x) for x in seqs)
+    ids = np.full((len(seqs), width), pad, dtype=np.int64)
+    mask = torch.zeros(len(seqs), width)
+    for i, x in enumerate(seqs):
+        ids[i, : len(x)] = x
+        mask[i, : len(x)] = 1
+    return ids, mask
+
+
 def build_torch(f: E5File):
     """The encoder as a torch module, weights dequantised from the file (fp32)."""
     import torch

@@ -120,6 +120,8 @@ class TorchE5Embedder(_RecentQueries):
     def _encode(self, ids: list[list[int]]) -> np.ndarray:
         import torch
 
+        from rag.indexing import e5_rebuild
+
         _, tok, enc = self._load()
         out = np.zeros((len(ids), self.dim), np.float32)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
@@ -131,12 +133,7 @@ class TorchE5Embedder(_RecentQueries):
                        and len(ids[order[stop]]) * (stop - start + 1) <= BATCH_TOKENS):
                     stop += 1
                 rows = order[start:stop]
-                width = len(ids[rows[-1]])
-                arr = np.full((len(rows), width), tok.pad, np.int64)
-                mask = torch.zeros(len(rows), width)
-                for j, i in enumerate(rows):
-                    arr[j, : len(ids[i])] = ids[i]
-                    mask[j, : len(ids[i])] = 1
+                arr, mask = e5_rebuild.pad_batch(tok.pad, [ids[i] for i in rows])
                 states = enc(arr, mask)
                 pooled = (states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
                 out[rows] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
