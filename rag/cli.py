@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from rag.config import EMBED_BACKENDS, EMBED_RUNTIMES, ENGINES, TRANSLITERATIONS, Settings, field_help
+from rag.config import EMBED_BACKENDS, EMBED_RUNTIMES, ENGINES, SENTENCE_POOLS, TRANSLITERATIONS, Settings, field_help
 from rag.errors import RagError
 
 
@@ -17,7 +17,7 @@ from rag.errors import RagError
 FLAG_NAMES = {"corpus_dir": ("--corpus",), "index_dir": ("--store", "--index-dir"), "llm_gguf": ("--gguf", "--llm-gguf"),
               "top_k": ("-k", "--top-k")}
 CHOICES = {"engine": ENGINES, "embed_backend": EMBED_BACKENDS, "embed_runtime": EMBED_RUNTIMES, "retrieval": ("hybrid", "dense", "bm25"),
-           "transliteration": TRANSLITERATIONS}
+           "transliteration": TRANSLITERATIONS, "sentence_pool": SENTENCE_POOLS}
 
 
 def _setting_option(f: dataclasses.Field, help_text: str):

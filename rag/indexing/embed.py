@@ -2,6 +2,7 @@
 and sentence-transformers (hub or path)."""
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 from collections import OrderedDict
@@ -114,16 +115,29 @@ class TorchE5Embedder(_RecentQueries):
         return 384
 
     def _ids(self, texts: list[str], prefix: str) -> list[list[int]]:
-        _, tok, _ = self._load()
-        return [[tok.bos, *tok.encode(prefix + t)[0][: E5_MAX_TOKENS - 2], tok.eos] for t in texts]
+        return [ids for ids, _ in self._tokens(texts, prefix)]
 
-    def _encode(self, ids: list[list[int]]) -> np.ndarray:
+    def _tokens(self, texts: list[str], prefix: str) -> list[tuple[list[int], list[int]]]:
+        """Per text: the model's ids (<s> prefix text </s>, cut to 512) and each content token's start in the text
+        (negative inside the prefix)."""
+        _, tok, _ = self._load()
+        out = []
+        for t in texts:
+            ids, spans = tok.encode(prefix + t)
+            ids, spans = ids[: E5_MAX_TOKENS - 2], spans[: E5_MAX_TOKENS - 2]
+            out.append(([tok.bos, *ids, tok.eos], [a - len(prefix) for a, _ in spans]))
+        return out
+
+    def _encode(self, ids: list[list[int]], pools: list[list[tuple[int, int]]] | None = None):
+        """Unit mean-pooled vectors of `ids`; with `pools`, also per text the unit mean of its token states over each
+        [a, b) token range (the sentences of a chunk, read in the chunk's own pass)."""
         import torch
 
         from rag.indexing import e5_rebuild
 
         _, tok, enc = self._load()
         out = np.zeros((len(ids), self.dim), np.float32)
+        parts: list[np.ndarray | None] = [None] * len(ids)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         start = 0
         with self._lock, torch.inference_mode():
@@ -137,13 +151,42 @@ class TorchE5Embedder(_RecentQueries):
                 states = enc(arr, mask)
                 pooled = (states * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
                 out[rows] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+                for j, i in enumerate(rows if pools is not None else ()):
+                    means = [states[j, a:b].mean(0) for a, b in pools[i]]
+                    parts[i] = (torch.nn.functional.normalize(torch.stack(means), dim=-1).numpy() if means
+                                else np.zeros((0, self.dim), np.float32))
                 start = stop
-        return out
+        return (out, parts) if pools is not None else out
 
     def passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         return self._encode(self._ids(texts, "passage: "))
+
+    def passages_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]):
+        """(passage vectors, per text one vector per character span): each span's vector pools the text's own token
+        states over the tokens that start inside it, so a chunk's sentences cost no second pass (#22). A span past
+        the 512th token is embedded on its own."""
+        if not texts:
+            return np.zeros((0, self.dim), np.float32), []
+        tokens = self._tokens(texts, "passage: ")
+        pools, alone = [], []
+        for k, ((_, starts), text_spans) in enumerate(zip(tokens, spans)):
+            ranges = []
+            for j, (s, e) in enumerate(text_spans):
+                a, b = bisect.bisect_left(starts, s), bisect.bisect_left(starts, e)
+                if a < b:
+                    ranges.append((a + 1, b + 1))  # +1: <s>
+                else:
+                    alone.append((k, j))
+                    ranges.append((0, 1))  # replaced below
+            pools.append(ranges)
+        vectors, parts = self._encode([ids for ids, _ in tokens], pools)
+        if alone:
+            own = self.passages([texts[k][slice(*spans[k][j])] for k, j in alone])
+            for (k, j), vec in zip(alone, own):
+                parts[k][j] = vec
+        return vectors, parts
 
     def _query(self, text: str) -> np.ndarray:
         return self._encode(self._ids([text], "query: "))[0]

@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from rag.indexing.chunk import FILTER_KEYS, chunk_article, embed_text, split_sentences
+from rag.indexing.chunk import FILTER_KEYS, chunk_article, embed_text, sentences as sentence_spans, split_sentences
 from rag.config import Settings
 from rag.indexing.embed import Embedder, make_embedder
 from rag.faults import checkpoint
@@ -159,10 +159,29 @@ class Indexer:
         texts = [embed_text(n, self.settings.embed_title) for n in nodes]
         # Similar lengths side by side, so the embedder's fixed-size batches pad less; vectors go back in order.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        if self.settings.sentence_vectors and self._pooled():
+            return self._pooled_sentence_vectors(nodes, texts, order)
         vectors = self.embedder.passages([texts[i] for i in order]) if texts else []
         for i, vec in zip(order, vectors):
             nodes[i].embedding = vec.tolist()
         return self._sentence_vectors([n.text for n in nodes]) if self.settings.sentence_vectors else {}
+
+    def _pooled(self) -> bool:
+        return self.settings.sentence_pool == "chunk" and hasattr(self.embedder, "passages_with_spans")
+
+    def _pooled_sentence_vectors(self, nodes, texts: list[str], order: list[int]) -> dict:
+        """The chunks embedded again with each sentence's token states pooled in the same pass (#22: one pass instead
+        of two). The chunk vectors are the ones `passages` gives."""
+        spans = []
+        for node, text in zip(nodes, texts):
+            shift = len(text) - len(node.text)  # the title line in front of the chunk, when embedded with it
+            spans.append([(s + shift, e + shift) for s, e in sentence_spans(node.text)])
+        vectors, parts = self.embedder.passages_with_spans([texts[i] for i in order], [spans[i] for i in order])
+        out = {}
+        for i, vec, part in zip(order, vectors, parts):
+            nodes[i].embedding = vec.tolist()
+            out[nodes[i].text] = part if len(part) else np.zeros((0, 1), np.float32)
+        return out
 
     def _write_batch(self, batch, sentences: dict, collection, vector_store, done: int, total: int,
                      progress: Progress | None, stats: dict[str, tuple[int, int]]) -> int:
@@ -191,6 +210,10 @@ class Indexer:
 
     def _sentence_vectors(self, texts: list[str]) -> dict:
         """text -> (sentences x dim) vectors of its sentences, as split at answer time; each sentence embedded once."""
+        if self._pooled():  # the chunk's own pass (without its title: what is stored is the text)
+            texts = sorted(set(texts), key=len)
+            _, parts = self.embedder.passages_with_spans(texts, [sentence_spans(t) for t in texts])
+            return {t: p if len(p) else np.zeros((0, 1), np.float32) for t, p in zip(texts, parts)}
         split = {t: split_sentences(t) for t in texts}
         unique = sorted({s for sents in split.values() for s in sents}, key=len)
         found = dict(zip(unique, self.embedder.passages(unique))) if unique else {}
