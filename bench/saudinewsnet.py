@@ -129,7 +129,8 @@ def bench_meta(limit: int | None) -> dict:
 
 
 def bench_dups(sample: int, seed: int = 22) -> dict:
-    from rag.indexing.dedup import BANDS, ROWS, DuplicateIndex, containment, same_story, signature
+    from rag.config import Settings
+    from rag.indexing.dedup import BANDS, ROWS, DuplicateIndex, same_event, same_story, signature
 
     recs = [r for r in _records(None) if r.get("content", "").strip()]
     sigs, buckets = {}, collections.defaultdict(list)
@@ -152,7 +153,11 @@ def bench_dups(sample: int, seed: int = 22) -> dict:
                     continue
                 c = same_story(sigs[key[0]], sigs[key[1]])
                 pairs[key] = c
-    dup = {k: c for k, c in pairs.items() if c}
+    found = {k: c for k, c in pairs.items() if c}
+    size = Settings().chunk_size  # the product compares each article's title and first chunk: about this much text
+    heads = {i: (" ".join((r.get("title") or "").split()), r["content"].strip()[:size]) for i, r in enumerate(recs)}
+    events = {k: same_event(heads[k[0]], heads[k[1]], sigs[k[0]].jaccard(sigs[k[1]])) for k in found}
+    dup = {k: c for k, c in found.items() if events[k]}
     parent = {}
 
     def find(i):
@@ -166,13 +171,15 @@ def bench_dups(sample: int, seed: int = 22) -> dict:
     spa = sum(1 for i, j in dup if "was" in (recs[i]["source"], recs[j]["source"])
               or re.search(r"(?<![\w])واس(?![\w])", recs[i]["content"] + recs[j]["content"]))
     rng = random.Random(seed)
-    picked = rng.sample(sorted(dup), min(sample, len(dup)))
-    return {"articles_signed": len(sigs), "candidate_pairs": len(pairs), "duplicate_pairs": len(dup),
+    picked = rng.sample(sorted(found), min(sample, len(found)))  # sampled before same_event, so both are judged
+    return {"articles_signed": len(sigs), "candidate_pairs": len(pairs), "same_story_pairs": len(found),
+            "duplicate_pairs": len(dup), "seed": seed,
             "groups": len(groups), "articles_in_groups": sum(groups.values()),
             "largest_groups": sorted(groups.values(), reverse=True)[:10], "cross_outlet_pairs": cross,
             "pairs_naming_or_from_spa": spa,
             "sample": [{"a": recs[i]["url"], "b": recs[j]["url"], "a_source": recs[i]["source"],
-                        "b_source": recs[j]["source"], "containment": round(dup[(i, j)], 3),
+                        "b_source": recs[j]["source"], "containment": round(found[(i, j)], 3),
+                        "same_event": events[(i, j)],
                         "jaccard": round(sigs[i].jaccard(sigs[j]), 3),
                         "a_title": recs[i]["title"][:90], "b_title": recs[j]["title"][:90],
                         "a_text": " ".join(recs[i]["content"].split())[:220],
@@ -213,12 +220,13 @@ def main(argv=None) -> None:
     ap.add_argument("--others", type=int, default=200)
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--sample", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=22, help="dups: the sample's seed (22 was read to design same_event)")
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args(argv)
     if a.what == "subset":
         print(json.dumps(write_subset(a.gold, a.corpus, a.others)))
         return
-    res = bench_meta(a.limit) if a.what == "meta" else bench_dups(a.sample)
+    res = bench_meta(a.limit) if a.what == "meta" else bench_dups(a.sample, a.seed)
     text = json.dumps(res, ensure_ascii=False, indent=1)
     if a.out:
         a.out.write_text(text, encoding="utf-8")

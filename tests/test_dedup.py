@@ -245,3 +245,25 @@ def test_a_repeated_sentence_gives_its_quote_slot_to_the_next_one():
     assert [s.sentence for s in engine.quotes(selection)] == [first, other]
     engine = ExtractiveEngine(Settings.from_env(env={}, extract_sentences=3), embedder=None)
     assert [s.sentence for s in engine.quotes(selection)] == [first, other]  # the weak one is under quote_ratio
+
+
+def test_templated_statements_about_different_events_are_not_one_story():
+    # Two cables of the same template to different presidents: most shingles shared, nothing else.
+    cable_a = ("خادم الحرمين يهنئ الإكوادور بذكرى استقلالها", "بعث خادم الحرمين الشريفين برقية تهنئة لرئيس جمهورية الإكوادور")
+    cable_b = ("الملك يعزي بيرو في ضحايا الفيضانات", "بعث خادم الحرمين الشريفين برقية تعزية لرئيس جمهورية بيرو")
+    assert not dedup.same_event(cable_a, cable_b, jaccard=0.45)
+    assert dedup.same_event(cable_a, cable_b, jaccard=0.7)  # nearly the same text: one story whatever the titles
+    # The same template, the same title words, different figures in the lead: relief plane 4 vs 5.
+    plane_4 = ("وصول طائرة إغاثة سعودية إلى عدن", "وصلت اليوم الطائرة الرابعة محملة بـ ٤٥ طنا من المواد الغذائية")
+    plane_5 = ("وصول طائرة إغاثة سعودية إلى عدن", "وصلت اليوم الطائرة الخامسة محملة بـ 30 طنا من المواد الغذائية")
+    assert not dedup.same_event(plane_4, plane_5, jaccard=0.7)
+    # A republished wire: a shorter title, the lead's figures kept (Arabic-Indic digits read as digits).
+    wire = ("طائرة إغاثة رابعة تصل عدن", "وصلت الطائرة الرابعة محملة بـ 45 طنا من المواد الغذائية إلى مطار عدن")
+    assert dedup.same_event(plane_4, wire, jaccard=0.4)
+    # No title, or a lead without numbers: no evidence against the text's own similarity.
+    assert dedup.same_event(("", "نص بلا أرقام"), cable_b, jaccard=0.3)
+    # An outlet's own dateline in front of a republished story: its date numbers are only in its lead, but the
+    # story's figures are in both first chunks.
+    dated = ("عدن تستقبل طائرة الإغاثة", "الأحد - 23 شوال 1446 هـ - 20 أبريل 2025 مـ\nلندن: «الشرق الأوسط»\n" + "." * 150
+             + " وصلت الطائرة الرابعة محملة بـ 45 طنا من المواد الغذائية إلى مطار عدن")
+    assert dedup.same_event(dated, wire, jaccard=0.4) and not dedup.same_event(dated, plane_5, jaccard=0.7)

@@ -55,6 +55,11 @@ class Duplicates(Part):
         return {r[0] for r in self.db.execute(
             f"SELECT DISTINCT source FROM lsh WHERE bucket IN ({','.join('?' * len(buckets))})", buckets)}
 
+    def remove_pair(self, a: str, b: str) -> None:
+        a, b = sorted((a, b))
+        with self._write():
+            self.db.execute("DELETE FROM duplicates WHERE a=? AND b=?", (a, b))
+
     def pairs(self) -> list[tuple[str, str, float]]:
         return list(self.db.execute("SELECT a, b, score FROM duplicates ORDER BY a, b"))
 

@@ -56,6 +56,14 @@ class Files(Part):
         marks = ",".join("?" * len(ids))
         return dict(self.db.execute(f"SELECT id, text FROM chunks WHERE id IN ({marks})", ids)) if ids else {}
 
+    def heads(self, sources: list[str]) -> list[tuple[str, str]]:
+        """(title, text of the first chunk) per source, in order; ("", "") for a file not indexed."""
+        marks = ",".join("?" * len(sources))
+        found = {r[0]: (r[1] or "", r[2] or "") for r in self.db.execute(
+            f"SELECT f.source, f.title, c.text FROM files f LEFT JOIN chunks c ON c.source = f.source AND c.position = 0 "
+            f"WHERE f.source IN ({marks})", sources)} if sources else {}
+        return [found.get(s, ("", "")) for s in sources]
+
     def count_chunks(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
