@@ -150,3 +150,9 @@ def test_extractive_short_answer_from_the_reader_lies_in_a_cited_quote(indexed, 
     assert off.short_answer_score is None  # the selector's rule gives no score
     if off.short_answer:
         assert off.short_answer in off.citations[off.short_answer_citation - 1].text
+
+
+def test_the_reader_file_follows_models_dir(tmp_path):
+    assert R.model_file("") == R.MODEL_FILE
+    assert R.model_file(str(tmp_path)) == tmp_path / R.MODEL_FILE.name
+    assert not R.available(R.model_file(str(tmp_path)))  # an empty folder: the reader is off, today's behaviour

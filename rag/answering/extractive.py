@@ -130,9 +130,10 @@ class ExtractiveEngine:
         `reader_refuse`. Without the reader (setting off or no model file): (short, False) unchanged."""
         from rag.answering import reader
 
-        if not self.settings.reader or not reader.available() or (short.text and self.settings.reader_refuse <= 0):
+        path = reader.model_file(self.settings.models_dir)
+        if not self.settings.reader or not reader.available(path) or (short.text and self.settings.reader_refuse <= 0):
             return short, False
-        reads = reader.Reader(self.settings.reader_threads).read(question, [s.sentence for s in chosen])
+        reads = reader.Reader(self.settings.reader_threads, path).read(question, [s.sentence for s in chosen])
         if self.settings.reader_refuse > 0 and max(r.prob for r in reads) < self.settings.reader_refuse:
             return short, True
         k = max(range(len(reads)), key=lambda i: reads[i].score)

@@ -158,6 +158,11 @@ def _model(path: str) -> ReaderModel:
     return ReaderModel(path)
 
 
+def model_file(folder: str = "") -> Path:
+    """The reader's weights: in `folder` (the models_dir setting) when given, else the shipped file."""
+    return Path(folder) / MODEL_FILE.name if folder else MODEL_FILE
+
+
 def available(path: Path | str = MODEL_FILE) -> bool:
     return Path(path).is_file()
 

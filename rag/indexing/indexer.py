@@ -160,7 +160,7 @@ class Indexer:
         # Similar lengths side by side, so the embedder's fixed-size batches pad less; vectors go back in order.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         if self.settings.sentence_vectors and self._pooled():
-            return self._pooled_sentence_vectors(nodes, texts, order)
+            return pooled_sentence_vectors(self.embedder, nodes, texts, order)  # one pass, not two (#22)
         vectors = self.embedder.passages([texts[i] for i in order]) if texts else []
         for i, vec in zip(order, vectors):
             nodes[i].embedding = vec.tolist()
@@ -168,20 +168,6 @@ class Indexer:
 
     def _pooled(self) -> bool:
         return self.settings.sentence_pool == "chunk" and hasattr(self.embedder, "passages_with_spans")
-
-    def _pooled_sentence_vectors(self, nodes, texts: list[str], order: list[int]) -> dict:
-        """The chunks embedded again with each sentence's token states pooled in the same pass (#22: one pass instead
-        of two). The chunk vectors are the ones `passages` gives."""
-        spans = []
-        for node, text in zip(nodes, texts):
-            shift = len(text) - len(node.text)  # the title line in front of the chunk, when embedded with it
-            spans.append([(s + shift, e + shift) for s, e in sentence_spans(node.text)])
-        vectors, parts = self.embedder.passages_with_spans([texts[i] for i in order], [spans[i] for i in order])
-        out = {}
-        for i, vec, part in zip(order, vectors, parts):
-            nodes[i].embedding = vec.tolist()
-            out[nodes[i].text] = part if len(part) else np.zeros((0, 1), np.float32)
-        return out
 
     def _write_batch(self, batch, sentences: dict, collection, vector_store, done: int, total: int,
                      progress: Progress | None, stats: dict[str, tuple[int, int]]) -> int:
@@ -209,16 +195,7 @@ class Indexer:
         return done
 
     def _sentence_vectors(self, texts: list[str]) -> dict:
-        """text -> (sentences x dim) vectors of its sentences, as split at answer time; each sentence embedded once."""
-        if self._pooled():  # the chunk's own pass (without its title: what is stored is the text)
-            texts = sorted(set(texts), key=len)
-            _, parts = self.embedder.passages_with_spans(texts, [sentence_spans(t) for t in texts])
-            return {t: p if len(p) else np.zeros((0, 1), np.float32) for t, p in zip(texts, parts)}
-        split = {t: split_sentences(t) for t in texts}
-        unique = sorted({s for sents in split.values() for s in sents}, key=len)
-        found = dict(zip(unique, self.embedder.passages(unique))) if unique else {}
-        return {t: np.vstack([found[s] for s in sents]) if sents else np.zeros((0, 1), np.float32)
-                for t, sents in split.items()}
+        return sentence_vectors(self.embedder, texts, self._pooled())
 
     def _fill_sentence_vectors(self) -> int:
         """Chunks indexed before sentence vectors were stored (or with them off) get them now, batch by batch."""
@@ -278,3 +255,32 @@ def _embedded(batches: list, embed: Callable, ahead: bool):
             yield batch, sentences
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def sentence_vectors(embedder: Embedder, texts: list[str], pooled: bool = False) -> dict:
+    """text -> (sentences x dim) vectors of its sentences, as split at answer time: each sentence embedded once, or
+    (pooled) read from the text's own pass (without its title: what is stored is the text)."""
+    if pooled:
+        texts = sorted(set(texts), key=len)
+        _, parts = embedder.passages_with_spans(texts, [sentence_spans(t) for t in texts])
+        return {t: p if len(p) else np.zeros((0, 1), np.float32) for t, p in zip(texts, parts)}
+    split = {t: split_sentences(t) for t in texts}
+    unique = sorted({s for sents in split.values() for s in sents}, key=len)
+    found = dict(zip(unique, embedder.passages(unique))) if unique else {}
+    return {t: np.vstack([found[s] for s in sents]) if sents else np.zeros((0, 1), np.float32)
+            for t, sents in split.items()}
+
+
+def pooled_sentence_vectors(embedder: Embedder, nodes, texts: list[str], order: list[int]) -> dict:
+    """Embeds the chunks (`texts` as the embedder reads them, title line included) in `order`, setting each node's
+    embedding, and returns text -> its sentences' vectors pooled from the same pass."""
+    spans = []
+    for node, text in zip(nodes, texts):
+        shift = len(text) - len(node.text)  # the title line in front of the chunk, when embedded with it
+        spans.append([(s + shift, e + shift) for s, e in sentence_spans(node.text)])
+    vectors, parts = embedder.passages_with_spans([texts[i] for i in order], [spans[i] for i in order])
+    out = {}
+    for i, vec, part in zip(order, vectors, parts):
+        nodes[i].embedding = vec.tolist()
+        out[nodes[i].text] = part if len(part) else np.zeros((0, 1), np.float32)
+    return out
