@@ -64,7 +64,8 @@ def test_two_dates_are_not_one_answer():
     ("في روسيا", "Russia", "place"), ("الولايات المتحدة", "United States", "place"),
     ("اللغة الإنجليزية", "English", "language"), ("ريال سعودي", "Saudi Riyal", "currency"),
     ("أكتوبر", "October", "month"), ("بموسكو", "Moscow", "place"), ("الكرملين", "Kremlin", "organisation"),
-    ("مصرية.", "Egyptian", "nationality"),
+    ("مصرية.", "Egyptian", "nationality"), ("في مدريد", "Madrid", "place"), ("أسمرة", "Asmara", "place"),
+    ("ساو باولو", "Sao Paulo", "place"),  # CLDR's exemplar cities (English from the zone id when CLDR has none)
 ])
 def test_cldr_and_gazetteer_names(span, english, kind):
     assert lookup(span) == (english, kind)
@@ -72,6 +73,7 @@ def test_cldr_and_gazetteer_names(span, english, kind):
 
 def test_a_span_that_only_contains_a_name_is_not_that_name():
     assert lookup("الساحل الشمالي لأمريكا الجنوبية") is None
+    assert lookup("ترك") is None  # a Pacific exemplar city (Truk) that is a common Arabic word: not taken
 
 
 def test_person_takes_the_question_spelling():

@@ -1,5 +1,5 @@
-"""Names of places, countries, regions, languages, currencies, months and weekdays rendered in English from CLDR's
-Arabic and English display names (Babel), then from gazetteer.tsv for frequent news entities CLDR has no name for
+"""Names of places, countries, regions, cities, languages, currencies, months and weekdays rendered in English from
+CLDR's Arabic and English display names and exemplar cities (Babel), then from gazetteer.tsv for frequent news entities CLDR has no name for
 (cities, organisations, nationalities). The whole span must be one known name (after its prepositions, clitics and a
 generic head noun such as مدينة or اللغة are set aside); a span that only contains one gives None."""
 from __future__ import annotations
@@ -15,6 +15,7 @@ _LEADING = ("في", "من", "الى", "إلى", "على", "عن", "نحو", "د�
 _HEADS = {"مدينه": "", "دوله": "", "بلد": "", "عاصمه": "", "جمهوريه": "", "مملكه": "", "اماره": "", "اللغه": "",
           "لغه": "", "بلاد": "", "منطقه": "", "ولايه": "", "محافظه": "", "جزيره": "", "قاره": "", "العمله": "",
           "عمله": "", "شهر": "", "يوم": ""}
+_CITY_REGIONS = ("Africa", "America", "Asia", "Australia", "Europe")  # not the islands and bases of Pacific/Antarctica
 _CLITICS = ("وال", "بال", "فال", "كال", "لل", "و", "ب", "ل", "ف")
 
 
@@ -41,6 +42,11 @@ def table() -> dict[str, tuple[str, str]]:
         # "001" (العالم, the world) is left out: in Arabic text it is a common word, not a place answer
         if code.isalpha() and len(code) == 2 and code != "ZZ" or code.isdigit() and code != "001":
             add(name, en.territories.get(code, ""), "place")
+    for zone, names in ar.time_zones.items():  # CLDR's exemplar cities (~400): مدريد -> Madrid
+        city = names.get("city")
+        if city and zone.split("/")[0] in _CITY_REGIONS:
+            english = en.time_zones.get(zone, {}).get("city") or zone.rsplit("/", 1)[-1].replace("_", " ")
+            add(city, english, "place")
     for code, name in ar.languages.items():
         if "_" not in code:
             add(name, en.languages.get(code, ""), "language")
