@@ -1,7 +1,8 @@
 """Names of places, countries, regions, cities, languages, currencies, months and weekdays rendered in English from
-CLDR's Arabic and English display names and exemplar cities (Babel), then from gazetteer.tsv for frequent news entities CLDR has no name for
-(cities, organisations, nationalities). The whole span must be one known name (after its prepositions, clitics and a
-generic head noun such as مدينة or اللغة are set aside); a span that only contains one gives None."""
+CLDR's Arabic and English display names and exemplar cities (Babel), then from gazetteer.tsv for frequent news
+entities CLDR has no name for (cities, organisations, nationalities). The whole span must be one known name (after
+its prepositions, clitics and a generic head noun such as مدينة or اللغة are set aside); a span that only contains
+one gives None."""
 from __future__ import annotations
 
 import re
