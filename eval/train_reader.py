@@ -56,7 +56,7 @@ def overlap(words: set[str], sentence: str) -> float:
     return len(words & set(tokens(sentence))) + 1e-3 * min(len(sentence), 300) / 300
 
 
-def examples(rng: random.Random) -> list[dict]:
+def examples(rng: random.Random, siblings: int = 1) -> list[dict]:
     out = []
     for name in datasets.NAMES:
         paras = paragraphs(name)
@@ -86,12 +86,12 @@ def examples(rng: random.Random) -> list[dict]:
                     "monitor": monitor_split(src)}
             out.append({**base, "text": pos[0], "span": (pos[1], pos[2]), "answers": answers})
 
-            def hardest(pool: list[str]) -> str | None:
+            def hardest(pool: list[str], n: int = 1) -> list[str]:
                 pool = [s for s in pool if not contains(s, answers)]
-                return max(pool, key=lambda s: overlap(words, s)) if pool else None
+                return sorted(pool, key=lambda s: -overlap(words, s))[:n]
 
-            negs = [hardest([s for s in sents.get(src, []) if s != pos[0]]),
-                    hardest([s for o in by_article[datasets.article_of(src)] if o != src for s in sents[o]])]
+            negs = [*hardest([s for s in sents.get(src, []) if s != pos[0]], siblings),
+                    *hardest([s for o in by_article[datasets.article_of(src)] if o != src for s in sents[o]])]
             if n % 3 == 0:
                 other = rng.choice([o for o in paras if datasets.article_of(o) != datasets.article_of(src)
                                     and datasets.split_of(o) == "train"])
@@ -219,6 +219,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--head-lr", type=float, default=1e-3)
+    ap.add_argument("--siblings", type=int, default=1, help="hard negatives from the gold paragraph's other sentences")
     ap.add_argument("--limit", type=int, help="at most this many examples (smoke runs)")
     ap.add_argument("--max-minutes", type=float, default=40.0, help="stop training (not precomputing) after this")
     ap.add_argument("--out", type=Path, default=OUT)
@@ -229,7 +230,7 @@ def main() -> None:
     started = time.time()
 
     f, tok, enc = R.base()
-    exs = examples(rng)
+    exs = examples(rng, args.siblings)
     rows = [r for r in (featurise(tok, e) for e in exs) if r is not None]
     rng.shuffle(rows)
     if args.limit:
@@ -302,7 +303,7 @@ def main() -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     meta = {"version": 1, "top_layers": args.top_layers, "max_len": R.MAX_LEN, "seed": SEED, "commit": commit,
             "epochs": args.epochs, "steps": step, "planned_steps": steps, "lr": args.lr, "head_lr": args.head_lr,
-            "batch": args.batch, "train_rows": len(train), "train_positive": npos, "monitor": score,
+            "batch": args.batch, "siblings": args.siblings, "train_rows": len(train), "train_positive": npos, "monitor": score,
             "data": "eval/sets/arcd-train.jsonl + eval/sets/mlqa-train.jsonl (ar + en questions)",
             "trained": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "minutes": round((time.time() - started) / 60, 1)}

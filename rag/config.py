@@ -65,6 +65,7 @@ class Settings:
     reader: bool = True                      # extractive: the reader (rag/answering/reader.py, #24) marks the short answer in the quotes
     reader_threads: int = 1                  # torch CPU threads for the reader
     reader_min_score: float = 0.0            # the reader's span is the short answer when its score is at least this
+    reader_rank_prior: float = 0.2           # the reader's span comes from the quote maximising score x this^rank (1 = score alone; eval/reader.md)
     reader_refuse: float = 0.0               # refuse when the reader's best answerable probability over the quotes is below; 0 = off
     max_question_chars: int = 2000           # longer questions are refused with a reason
     lock_timeout: float = 60.0               # seconds a second `rag index` waits for the first before refusing
@@ -116,6 +117,8 @@ class Settings:
                               f"but got {self.transliteration!r}")
         if self.top_k <= 0:
             raise ConfigError(f"top_k must be > 0, but got {self.top_k}")
+        if not 0.0 <= self.reader_rank_prior <= 1.0:
+            raise ConfigError(f"reader_rank_prior must be in [0, 1], but got {self.reader_rank_prior}")
         if self.index_batch <= 0:
             raise ConfigError(f"index_batch must be > 0, but got {self.index_batch}")
         if self.llm_extra:

@@ -160,3 +160,26 @@ def test_the_reader_file_follows_models_dir(tmp_path):
     with pytest.raises(ConfigError, match="the reader is on but its weights .* are missing"):
         R.require(R.model_file(str(tmp_path)))  # asked for and absent: said, never silently off
     assert R.require(R.MODEL_FILE) == R.MODEL_FILE
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not R.available(), reason="rag/models/reader-v2.pt not shipped")
+def test_rank_prior_zero_takes_the_span_from_the_first_quote(indexed):
+    """reader_rank_prior 0: only the selector's first quote may give the reader's span; 1: any quote may."""
+    from rag.answering.assistant import Assistant
+
+    question = "من هو مبعوث الكرملين إلى أفغانستان؟"
+    first = Assistant(indexed.replace(reader_rank_prior=0.0)).ask(question)
+    quotes = [line for line in first.answer.splitlines() if line.startswith("- ")]
+    assert first.short_answer and first.short_answer_score is not None
+    assert first.short_answer in quotes[0]
+    free = Assistant(indexed.replace(reader_rank_prior=1.0)).ask(question)
+    assert [c.source for c in free.citations] == [c.source for c in first.citations]
+    assert free.short_answer_score >= first.short_answer_score  # the best score over all quotes
+
+
+def test_rank_prior_outside_zero_one_is_a_clear_error():
+    from rag.config import Settings
+
+    with pytest.raises(ConfigError, match="reader_rank_prior must be in"):
+        Settings.from_env(env={"RAG_READER_RANK_PRIOR": "1.5"})

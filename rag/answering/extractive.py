@@ -124,7 +124,7 @@ class ExtractiveEngine:
 
     def read(self, question: str, q: features.Question, chosen: list[Scored], order: dict[int, int], hits: list[Hit],
              short: Short) -> tuple[Short, bool]:
-        """The reader's best span over the quoted sentences is the short answer where the selector's rule marks none
+        """The reader's best span over the quoted sentences (score x `reader_rank_prior`^rank) is the short answer where the selector's rule marks none
         (the rule's number/date phrases are kept: more precise on their types, eval/reader.md), when its score is
         at least `reader_min_score`; (short, refuse) where refuse = the reader's best answerable probability is below
         `reader_refuse`. Without the reader (setting off): (short, False) unchanged; on without its file: ConfigError."""
@@ -136,7 +136,8 @@ class ExtractiveEngine:
         reads = reader.Reader(self.settings.reader_threads, path).read(question, [s.sentence for s in chosen])
         if self.settings.reader_refuse > 0 and max(r.prob for r in reads) < self.settings.reader_refuse:
             return short, True
-        k = max(range(len(reads)), key=lambda i: reads[i].score)
+        prior = self.settings.reader_rank_prior  # the selector's order as a prior: a later quote needs a surer span
+        k = max(range(len(reads)), key=lambda i: reads[i].score * prior ** i)
         best = reads[k]
         if short.text or not best.text or best.score < self.settings.reader_min_score:
             return short, False
