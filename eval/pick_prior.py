@@ -52,7 +52,7 @@ def main() -> None:
             continue
         quotes = [] if p["refused"] else quotes_of(p["answer"])
         reads = reader.read(g["question"], quotes) if quotes else []
-        rule = bool(reads) and p["short_answer"] != pick(reads, 1.0).text  # the selector's rule marked the short
+        rule = bool(reads) and p["short_answer"] not in {r.text for r in reads}  # the selector's rule marked it
         for prior in PRIORS:
             text = p["short_answer"] if rule or not reads else pick(reads, prior).text
             f1.setdefault((g["lang"], str(prior)), []).append(token_f1(text, g["answers"]) if text else 0.0)
@@ -61,6 +61,9 @@ def main() -> None:
             if rule:
                 f1.setdefault((g["lang"], f"{prior} rule fired: rule"), []).append(token_f1(p["short_answer"], g["answers"]))
                 f1.setdefault((g["lang"], f"{prior} rule fired: reader"), []).append(token_f1(text, g["answers"]) if text else 0.0)
+            wide = pick(reads, prior).text if reads else ""  # the reader's span where it holds the rule's phrase
+            text = wide if rule and p["short_answer"] in wide else p["short_answer"] if rule or not reads else wide
+            f1.setdefault((g["lang"], f"{prior} widen"), []).append(token_f1(text, g["answers"]) if text else 0.0)
     out = {}
     for (lang, prior), v in sorted(f1.items()):
         out.setdefault(lang, {})[prior] = (round(sum(v) / len(v), 4), len(v))
