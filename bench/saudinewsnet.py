@@ -58,7 +58,8 @@ def read_text_only(rec: dict):
 def _norm_name(text: str) -> str:
     from rag.arabic import normalize
 
-    return " ".join(re.sub(r"[^\w\s]", " ", normalize(text)).split())
+    text = re.sub(r"(?<!\w)عبد\s+(?=ال)", "عبد", normalize(text))  # 'عبد الله' and 'عبدالله': one name, two spellings
+    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
 
 
 def bench_meta(limit: int | None) -> dict:

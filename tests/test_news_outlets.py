@@ -22,6 +22,33 @@ def test_reporter_dateline_names_reporter_and_outlet():
     assert (place_first.outlet, place_first.author) == ("سبق", "")  # 'جازان' is the place, not a reporter
 
 
+BODY = ("أعلنت الجهات المختصة اليوم عن بدء أعمال المرحلة الثانية من المشروع، على أن تكتمل خلال ستة أشهر، "
+        "وأوضح المتحدث الرسمي أن العمل يسير وفق الجدول المعتمد دون أي تأخير يذكر حتى الآن.")
+
+
+def test_reporter_beside_a_place_or_beside_other_reporters():
+    """The byline forms measured on the archive (#22): 'NAME ـ PLACE' on its own line, 'PLACE - NAME', co-reporters
+    before the outlet, the place between reporter and outlet, tatweel inside a name, an interviewer's cue."""
+    cases = {
+        f"تطوير الملعب الرئيسي\nسامي الدوسري ـ جدة\n{BODY}": "سامي الدوسري",
+        f"تطوير الملعب الرئيسي\nأبها - منى القحطاني\n{BODY}": "منى القحطاني",
+        f"افتتاح المرحلة الثانية\n نـواف الغـامدي- سبق- تبوك: {BODY}": "نواف الغامدي",
+        f"افتتاح المرحلة الثانية\n هند العلي- ريم السبيعي- سبق- جدة: {BODY}": "هند العلي، ريم السبيعي",
+        f"افتتاح المرحلة الثانية\n ماجد الشهري- الرياض- سبق: {BODY}": "ماجد الشهري",
+        f"افتتاح المرحلة الثانية\n خالد العنزي - سبق الطائف: {BODY}": "خالد العنزي",
+        f"افتتاح المرحلة الثانية\n حاوره : سعود المطيري - سبق : {BODY}": "سعود المطيري",
+        f"افتتاح المرحلة الثانية\n طارق الحربي- جازان: {BODY}": "طارق الحربي",
+    }
+    for text, author in cases.items():
+        assert _meta(text).author == author, text[:60]
+    not_reporters = ("د ب أ- الرياض:", "* لندن - برلين", "عكاظ اليوم ــ جدة", "بريدة - مكتب الجزيرة",
+                     "صنعاء - خاص ب\"الرياض\"", "أم خالد - الرياض", "عين اليومم – متابعات", "س. م. – الخبر.",
+                     "قال مسؤولون لـ «المدينة»:", "Next Previous واس – جدة")
+    for line in not_reporters:  # an agency, two places, an outlet (misspelt too), a desk, a reader's initials
+        assert _meta(f"افتتاح المرحلة الثانية\n{line} {BODY}").author == "", line
+        assert _meta(f"افتتاح المرحلة الثانية\n{line}\n{BODY}").author == "", line
+
+
 def test_outlet_credited_in_its_own_reporting():
     m = _meta("مشروع جديد للمياه في تبوك\nأعلنت المديرية العامة للمياه بمنطقة تبوك عن مشروع جديد لتحلية المياه. "
               "وقال مدير المشروع لـ«عكاظ» إن العمل سيبدأ بعد شهرين، وإن المشروع سيخدم أكثر من مائة ألف نسمة في المنطقة.")
@@ -36,6 +63,16 @@ def test_outlet_credited_in_its_own_reporting():
     cites_other = _meta("تقرير عن النفط\nذكرت صحيفة «عكاظ» أمس أن أسعار النفط سترتفع خلال الربع المقبل من العام، "
                         "وفق ما أفاد به عدد من المحللين في السوق النفطية الذين تحدثوا عن توقعاتهم للفترة المقبلة.")
     assert cites_other.outlet == ""  # 'ذكرت صحيفة «X»' cites another outlet
+
+
+def test_outlet_of_a_reporters_dateline_and_of_the_papers_own_voice():
+    m = _meta(f"افتتاح المرحلة الثانية\n سعاد الحربي، منال القرني – عين اليوم\n{BODY}")
+    assert (m.outlet, m.outlet_from, m.author) == ("عين اليوم", "dateline", "سعاد الحربي، منال القرني")
+    underscore = _meta(f"افتتاح المرحلة الثانية\n فواز الكثيري _ عين اليوم\n{BODY}")
+    assert (underscore.outlet, underscore.author) == ("عين اليوم", "فواز الكثيري")
+    for said in ("«عكاظ» أقامت ندوة عن السلامة المرورية", "وحاولت «اليوم» التواصل مع المتحدث الرسمي",
+                 "وبحسب معلومات \"الوطن\" فإن الموعد تأجل", "وقال لـ”عين اليوم” إن العمل مستمر"):
+        assert _meta(f"افتتاح المرحلة الثانية\n{BODY} {said}.").outlet_from == "credit", said
 
 
 def test_footer_link_names_the_outlet():

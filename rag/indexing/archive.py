@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from rag.errors import RagError
+from rag.meta.outlets import AGENCY as _AGENCY
+from rag.meta.places import is_place
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +123,6 @@ def records(paths: Iterable[Path]) -> Iterator[tuple[str, object]]:
 # ------------------------------------------------------------------ the author field
 
 # Places and furniture that crawlers leave in the author field next to the name.
-_AGENCY = re.compile(r"^(?:واس|وام|قنا|كونا|بنا|سبأ|رويترز|أ\s?ف\s?ب|ا\s?ف\s?ب|ف\s?ب|د\s?ب\s?أ|د\s?ب\s?ا|أ\s?ب|الأناضول|الوكالات|وكالات|"
-                     r"فرانس برس|أسوشيتد برس|يو بي آي|يو بي اي|مكتب \S+(?: \S+)?|سكاي نيوز|العربية\.?نت|سي إن إن|بي بي سي|"
-                     r"الفرنسية|الألمانية|الأوروبية|الصينية|الإيطالية|الأمريكية|"
-                     r"المحرر|محرر|متابعات|تقرير|خاص|مراسل\S*|وحدة \S+|فريق \S+|قسم \S+|إعداد|ترجمة)$")
 _OUTLET_WORDS = re.compile(r"صحيفة|جريدة|أونلاين|اونلاين|موقع")
 _SEP = re.compile(r"\s*(?:[-–—ـ|/،,:]|\s\s)\s*")
 
@@ -161,11 +159,11 @@ def author_name(raw: str, outlet: str = "", outlet_id: str = "") -> str:
         for k in range(2, len(pieces), 2):
             part, following = pieces[k], pieces[k + 1] if k + 1 < len(pieces) else ""
             words = part.split()
-            if following and words and _plain(f"{words[-1]} {following}") in _PLACES:
+            if following and words and is_place(f"{words[-1]} {following}"):
                 part = " ".join(words[:-1])  # '... تل أبيب: name': the place has two words
             parts.append(part)
     for part in parts:
-        pieces = [p.strip() for p in _SEP.split(part) if p.strip()]
+        pieces = [_drop_outlet(p.strip(), own) for p in _SEP.split(part) if p.strip()]
         credited |= any(_AGENCY.match(p) or _OUTLET_WORDS.search(p) or _plain(p) in own for p in pieces)
         person = [p for p in pieces if _is_person(p, own)]
         if any(len(p.split()) > 1 for p in person):
@@ -185,28 +183,24 @@ def _plain(text: str) -> str:
 _OUTLET_NAMES = {_plain(n) for n in (*SOURCES.values(), *SOURCES, *(a for names in OWN_NAMES.values() for a in names))}
 
 
+def _drop_outlet(piece: str, own: set[str]) -> str:
+    """'عبدالله البرقاوي سبق' -> 'عبدالله البرقاوي'; 'سبق الطائف' (the outlet's bureau) -> 'سبق'."""
+    words = piece.split()
+    if len(words) > 1 and _plain(words[0]) in own and is_place(" ".join(words[1:])):
+        return words[0]
+    while (len(words) > 2 and _plain(words[-1]) in own and words[-2] not in ("من", "في", "ب", "لـ")
+           and re.fullmatch(r"[\u0621-\u064A]{2,}", words[-2])):
+        words.pop()  # not 'مشاري الفهد من الرياض' (the city), nor after a stray quote
+    return " ".join(words)
+
+
 def _is_person(piece: str, own: set[str]) -> bool:
     words = piece.split()
     if not 1 <= len(words) <= 6 or re.search(r"\d", piece):
         return False
     if _AGENCY.match(piece) or _OUTLET_WORDS.search(piece) or _plain(piece) in own:
         return False
-    return _plain(piece) not in _PLACES and not re.match(r"^(?:كلمة|رأي|افتتاحية)\s", piece)
-
-
-# One-word places common in the field (a person's name in this field has two words or more).
-_PLACES = {_plain(p) for p in (
-    "الرياض", "جدة", "مكة", "مكة المكرمة", "المدينة", "المدينة المنورة", "الدمام", "الخبر", "الظهران", "الأحساء",
-    "القطيف", "الجبيل", "الطائف", "أبها", "تبوك", "حائل", "بريدة", "عنيزة", "القصيم", "جازان", "جيزان", "نجران", "الباحة",
-    "عرعر", "سكاكا", "الجوف", "ينبع", "خميس مشيط", "بيشة", "القريات", "حفر الباطن", "الخرج", "المجمعة", "الزلفي",
-    "القنفذة", "الليث", "رابغ", "بارق", "تنومة", "صبيا", "الدوادمي", "شقراء", "عسير", "الشرقية",
-    "القاهرة", "دبي", "أبوظبي", "الكويت", "المنامة", "الدوحة", "مسقط", "عمان", "بيروت", "دمشق", "بغداد", "صنعاء",
-    "عدن", "تعز", "مأرب", "غزة", "القدس", "رام الله", "الخرطوم", "تونس", "الجزائر", "الرباط", "طرابلس", "أنقرة",
-    "إسطنبول", "اسطنبول", "طهران", "لندن", "باريس", "واشنطن", "نيويورك", "موسكو", "برلين", "روما", "جنيف", "فيينا",
-    "بروكسل", "بكين", "طوكيو", "سيدني", "كابول", "إسلام آباد", "نيودلهي", "كوالالمبور", "جاكرتا", "أثينا", "مدريد",
-    "عواصم", "وكالات", "متابعات", "الوكالات", "وادي الدواسر", "لوس أنجليس", "لوس أنجلوس", "ساو باولو", "شرم الشيخ",
-    "رأس تنورة", "ريو دي جانيرو", "بوينس آيرس", "سان بطرسبرغ", "تل أبيب", "أبو ظبي", "الدار البيضاء", "نيو دلهي",
-    "هونغ كونغ", "رياض الخبراء", "أم الدوم", "بني مالك", "محايل عسير", "سراة عبيدة", "أحد رفيدة", "طريف", "رفحاء")}
+    return not is_place(piece) and not re.match(r"^(?:كلمة|رأي|افتتاحية)\s", piece)
 
 
 # ------------------------------------------------------------------ writing the corpus

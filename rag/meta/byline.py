@@ -7,21 +7,22 @@ from __future__ import annotations
 import re
 
 from rag.arabic import normalize
-from rag.meta.outlets import canonical_outlet
+from rag.meta.outlets import AGENCY, MULTIWORD_ALIASES, canonical_outlet
+from rag.meta.places import is_place
 
 FRONT_KEYS = ("author", "authors", "byline", "writer", "الكاتب", "كاتب")
 HEADER_LINES = 10     # non-empty lines of the file read as its header, at most
 MAX_NAME_WORDS = 5
 
-_CUE = r"حوار|بقلم|كتبت|كتبه|كتبها|كتب|إعداد|اعداد|تحرير|متابعة|متابعه|تقرير|written by|reporting by|reported by|by"
+_CUE = r"حوار|حاوره|حاورته|حاورها|بقلم|كتبت|كتبه|كتبها|كتب|إعداد وترجمة|اعداد وترجمة|إعداد|اعداد|تحرير|متابعة|متابعه|تقرير|written by|reporting by|reported by|by"
 # 'بقلم: محمد علي' · 'كتب - محمد علي' · 'كتبت سارة حسن' · 'By Jane Doe' · 'تحرير: أحمد سعيد ومنى خالد'
 _BYLINE = re.compile(rf"^\W*(?:{_CUE})(?!\w)\s*[:：\-–—|]?\s*(?P<name>[^\d:：.!?؟،,;؛()«»\"|]{{2,60}}?)\s*[.:]?\s*$",
                      re.IGNORECASE)
 # A print-widget line: 'طباعة <the headline's first words>.. <name>' (the widget repeats the headline's lead).
 _PRINT = re.compile(r"^\W*(?:طباعة|print)\s+(?P<head>.+?)\s*(?:\.\.+|…)\s*(?P<name>[^\d.!?؟،,:؛()«»\"]{2,60}?)\s*$",
                     re.IGNORECASE)
-_NOT_NAME = re.compile(r"^(?:ال)?(?:مراسل|مراسلنا|المحرر|محرر|فريق|قسم|وكالات|وكالة|الوكالات|staff|agencies|editor|"
-                       r"the editorial)\b", re.IGNORECASE)
+_NOT_NAME = re.compile(r"^(?:ال)?(?:مراسل|مراسلنا|المحرر|محرر|فريق|قسم|مكتب|خاص|وكالات|وكالة|الوكالات|أم|staff|agencies|"
+                       r"editor|the editorial)\b", re.IGNORECASE)
 
 
 def is_paragraph(line: str) -> bool:
@@ -29,8 +30,13 @@ def is_paragraph(line: str) -> bool:
     return len(line.split()) >= 25 or (len(line) >= 120 and bool(re.search(r"[.!?؟]\s*$", line)))
 
 
+_TATWEEL = re.compile(r"(?<=[\u0621-\u064A])ـ+(?=[\u0621-\u064A])")  # 'بـدر الجـبل': tatweel, not a dash
+_SLIDER = re.compile(r"^\s*(?:[A-Za-z]+\s+){1,3}(?=[\u0621-\u064A])")  # 'Next Previous واس – جدة': slider text
+_LEAD_CUE = re.compile(rf"^\W*(?:{_CUE}|رصد وتصوير|تصوير وتقرير)\s*[:：\-–—]\s*", re.IGNORECASE)  # 'حاوره : عبدالعزيز العصيمي - سبق :'
+
+
 def _name(text: str) -> str:
-    name = " ".join(text.split()).strip(" -–—:|")
+    name = " ".join(_TATWEEL.sub("", text).split()).strip(" -–—:|")
     words = name.split()
     if not words or len(words) > MAX_NAME_WORDS or _NOT_NAME.match(name):
         return ""
@@ -51,30 +57,65 @@ def from_front(front: dict) -> str:
     return ""
 
 
-# Places that reporters' datelines put beside the outlet, written in two words (a one-word segment is never a name).
-_PLACES = {normalize(p) for p in ("مكة المكرمة", "المدينة المنورة", "حفر الباطن", "خميس مشيط", "وادي الدواسر",
-                                  "دومة الجندل", "رام الله", "أبو ظبي", "الدار البيضاء", "شرم الشيخ", "بندر عباس",
-                                  "المنطقة الشرقية", "الحدود الشمالية", "تل أبيب", "هونغ كونغ", "نيو دلهي")}
+def dateline(line: str) -> tuple[str, str]:
+    """(reporters, outlet) of a Gulf-style dateline (#22), read from its segments between dashes: the reporters beside
+    the outlet it names ('قاسم الزرعي – عين اليوم', 'عيسى الحربي- سبق- الرياض: <body>', 'زيد الخمشي- الرياض- سبق:',
+    'دعاء بهاء الدين- ريم سليمان- سبق- جدة:' -> both, 'الرياض-الوئام- محمد السويهري:'), or beside a known place when
+    the line is only the two ('ناصر الطميحي ـ جدة', 'أحمد البراهيم- جازان: <body>'); ("", "") for no such dateline."""
+    line = _LEAD_CUE.sub("", _TATWEEL.sub("", _SLIDER.sub("", line)))
+    head = line.split(":", 1)[0] if 0 < line.find(":") <= 70 else line
+    if len(head.split()) > 10:
+        return "", ""
+    segments = [s.strip(" .،,*•") for s in re.split(r"\s*[-–—]\s*|\s+[ـ_]+\s*", head) if s.strip(" .،,*•")]
+    if len(segments) < 2:
+        return "", ""
+    where = [i for i, s in enumerate(segments) if _is_outlet(s)]
+    if not where:
+        if len(segments) == 2:
+            for name, place in (segments, segments[::-1]):
+                if is_place(place) and _person(name):
+                    return _person(name), ""
+        return "", ""
+    i = where[0]
+    outlet = canonical_outlet(segments[i]) or canonical_outlet(segments[i].partition(" ")[0])
+    j = i - 1
+    while j >= 0 and (len(segments[j].split()) == 1 or is_place(segments[j])):
+        j -= 1  # the place between the reporter and the outlet: 'زيد الخمشي- الرياض- سبق'
+    names = []
+    while j >= 0 and _person(segments[j]):
+        names.insert(0, _person(segments[j]))  # co-reporters, in the line's order
+        j -= 1
+    if not names and i and i + 1 < len(segments) and _person(segments[i + 1]):
+        names = [_person(segments[i + 1])]  # after 'place - outlet'
+    return "، ".join(names), outlet
 
 
 def dateline_byline(line: str) -> str:
-    """The reporter of a Gulf-style dateline that names its outlet (#22): 'قاسم الزرعي – عين اليوم',
-    'عيسى الحربي- سبق- الرياض: <body>', 'الرياض-الوئام- محمد السويهري:'; "" when the line is no such dateline."""
-    head = line.split(":", 1)[0] if 0 < line.find(":") <= 70 else line
-    if len(head.split()) > 10:
-        return ""
-    segments = [s.strip(" .،,") for s in re.split(r"\s*[-–—ـ]\s*", head) if s.strip(" .،,")]
-    where = [i for i, s in enumerate(segments) if canonical_outlet(s)]
-    if len(segments) < 2 or not where:
-        return ""
-    i = where[0]
-    for j in ((i - 1, i + 1) if i else ()):  # the name sits before the outlet, or after 'place - outlet'
-        if 0 <= j < len(segments) and not canonical_outlet(segments[j]) and normalize(segments[j]) not in _PLACES:
-            if 2 <= len(segments[j].split()) <= MAX_NAME_WORDS and not re.search(r"\d", segments[j]):
-                name = _name(segments[j])
-                if name:
-                    return name
-    return ""
+    """The reporters of a dateline (see `dateline`), or ""."""
+    return dateline(line)[0]
+
+
+def _is_outlet(segment: str) -> bool:
+    """An outlet, alone or with its bureau's place: 'سبق', 'عين اليوم', 'سبق الطائف'."""
+    first, _, rest = segment.partition(" ")
+    return bool(canonical_outlet(segment) or (rest and canonical_outlet(first) and is_place(rest)))
+
+
+def _person(segment: str) -> str:
+    """`segment` as a reporter's name, an outlet word after it dropped ('عبدالله البرقاوي سبق'): 2-5 words, no digits,
+    initials or quotes, no outlet, agency or place; or ""."""
+    words = segment.split()
+    while words and canonical_outlet(words[-1]):
+        words.pop()
+    segment = " ".join(words)
+    if (not 2 <= len(words) <= MAX_NAME_WORDS or re.search(r"[\d«»\"“”]", segment) or is_place(segment)
+            or AGENCY.match(segment) or any(len(w.strip(".")) < 2 for w in words)):
+        return ""  # 'د ب أ', 'س. م', 'خاص ب"الرياض"'
+    key = normalize(segment)
+    if any(canonical_outlet(" ".join(words[k:k + n])) for n in (1, 2) for k in range(len(words))) or any(
+            key.startswith(a) for a in MULTIWORD_ALIASES):
+        return ""  # 'عكاظ اليوم', 'عين اليومم'
+    return _name(segment)
 
 
 def find(text: str, title: str = "") -> tuple[str, str]:

@@ -14,7 +14,7 @@ from rag.meta.outlets import AGENCIES, SLUG, canonical_outlet, choose_outlet, ou
 
 log = logging.getLogger(__name__)
 
-META_VERSION = "5"  # bump when extraction changes: `rag index` then refreshes every file's metadata (no re-embedding)
+META_VERSION = "6"  # bump when extraction changes: `rag index` then refreshes every file's metadata (no re-embedding)
 
 
 @dataclass(frozen=True)
@@ -59,14 +59,16 @@ _LINK_LINE = re.compile(r"رابط (?:الخبر|المقال|الموضوع) (?
 # The outlet naming itself in its own reporting (#22, measured on SaudiNewsNet): 'وقال لـ«عكاظ»', 'وعلمت «المدينة»',
 # 'تلقت «الشرق الأوسط» نسخة', '"الوطن" رصدت', a brief's '* أثينا - «الشرق الأوسط»:'. A quoted name after a cue;
 # 'ذكرت صحيفة «X»' cites another outlet and is not one, nor is a wire agency quoted ('قال لـ«رويترز»').
-_Q = r"[«\"“({]\s*([^»\"”)}\n]{2,30}?)\s*[»\"”)}]"
+_Q = r"[«\"“”({]\s*([^»\"“”)}\n]{2,30}?)\s*[»\"”)}]"
 _SELF_CREDIT = re.compile(rf"(?:(?<![\w])[لب]ـ*\s?|(?<![\w])(?:إلى|الى|مع|عليها|عليه|معه|معها|[وف]?(?:علمت|تلقت|أبلغت|أبلغ|"
                           rf"تحدثت|سألت|اختبرت|تواصل|تنشرها|تنشره|نشرته|نشرتها|مصادر|حصلت|أطلعت|اطلعت|التقتهم|التقتها|"
                           rf"التقت|رصدت|رصدته|رصدتها|تلقته|تلقتها|استفسار|استفسارات|سؤال|لسؤال|خطاب|كاميرا|مندوب|مراسل|محرر|"
                           rf"تناولته|تجولت|انفردت|خص به|خصت به|حضرت|"
-                          rf"أجرته معه|اجرته معه|أجرتها|حضرتها|توجهت))\s+){_Q}"
+                          rf"أجرته معه|اجرته معه|أجرتها|حضرتها|توجهت|تواصلت|حاولت|تسعد|تنشر|تعرض|معلومات|لمصادر|متابعة|"
+                          rf"لقاء|عبر|من خلال))\s+){_Q}"
                           rf"|{_Q}\s+(?:قد\s+)?(?:تجولت|التقت|رصدت|حصلت على|علمت|انفردت|فتحت|كشفت|تستطلع|استطلعت|جمعت|"
-                          rf"تابعت|اتصلت|سألت|حاولت|تواصلت|بدورها|كان لها|تنشر|نشرت)(?![\w])"
+                          rf"تابعت|اتصلت|سألت|حاولت|تواصلت|بدورها|كان لها|تنشر|نشرت|تتقدم|تهنئ|قامت|أقامت|شاهدت|طرحت|"
+                          rf"ستوافيكم|تقول للمسؤول)(?![\w])"
                           rf"|(?:^|\n)\W{{0,3}}[^\W\d_][^\n\-–—:«]{{0,25}}\s[-–—]\s*{_Q}\s*:")
 
 
@@ -213,7 +215,7 @@ def extract(body: str, front: dict, source: str, raw: str = "") -> Meta:
             outlets.append((_credit_name(src.group(2)), "header"))
         if len(ln.split()) <= 16:
             date, names = _dateline(ln)
-            datelines += [(n, "dateline") for n in names]
+            datelines += [(n, "dateline") for n in (*names, byline.dateline(ln)[1]) if n]
         found = find_dates(ln)
         if not found:
             continue
@@ -228,7 +230,7 @@ def extract(body: str, front: dict, source: str, raw: str = "") -> Meta:
         date, names = _dateline(paragraph)
         if date:
             dates.append((date, "dateline"))
-        datelines += [(n, "dateline") for n in names]
+        datelines += [(n, "dateline") for n in (*names, byline.dateline(paragraph)[1]) if n]
         for f in find_dates(paragraph[:300]):  # 'الأربعاء 20 أكتوبر الجاري': the article is from that month
             if f.precision == "partial" and _THIS_MONTH.match(paragraph[f.end:f.end + 30]):
                 dates.append((f, "lead"))

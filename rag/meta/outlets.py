@@ -47,6 +47,12 @@ OUTLETS = {
 QUOTED_ONLY = {"الاقتصادية", "الرياض", "اليوم", "الوطن", "المدينة", "الرياضي", "الرياضية"}
 AGENCIES = {"رويترز", "فرانس برس", "أسوشيتد برس", "الأناضول", "واس", "وام", "سبوتنيك", "تاس"}
 
+# A wire or a desk credited in place of a person (a whole dateline segment): 'واس', 'أ ف ب', 'مكتب جدة', 'متابعات'.
+AGENCY = re.compile(r"^(?:واس|وام|قنا|كونا|بنا|سبأ|رويترز|أ\s?ف\s?ب|ا\s?ف\s?ب|ف\s?ب|د\s?ب\s?أ|د\s?ب\s?ا|أ\s?ب|الأناضول|الوكالات|وكالات|"
+                    r"فرانس برس|أسوشيتد برس|يو بي آي|يو بي اي|مكتب \S+(?: \S+)?|سكاي نيوز|العربية\.?نت|سي إن إن|بي بي سي|"
+                    r"الفرنسية|الألمانية|الأوروبية|الصينية|الإيطالية|الأمريكية|"
+                    r"المحرر|محرر|متابعات|تقرير|خاص|مراسل\S*|وحدة \S+|فريق \S+|قسم \S+|إعداد|ترجمة)$")
+
 
 def _key(name: str) -> str:
     return " ".join(re.sub(r"[.\"'«»()\[\]]", " ", normalize(name)).split())
@@ -55,6 +61,7 @@ def _key(name: str) -> str:
 _ALIAS = {_key(a): canon for canon, aliases in OUTLETS.items()
           for a in ((canon, *aliases) if canon not in QUOTED_ONLY else aliases)}
 _QUOTED = {**_ALIAS, **{_key(c): c for c in QUOTED_ONLY}}
+MULTIWORD_ALIASES = tuple(a for a in _ALIAS if " " in a)  # 'عين اليوم': a byline that starts with one is no name
 SLUG = {re.sub(r"[^a-z0-9]", "", a.lower()): canon for canon, aliases in OUTLETS.items() for a in aliases
          if a.isascii() and len(a) > 3}
 
