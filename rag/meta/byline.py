@@ -14,7 +14,8 @@ FRONT_KEYS = ("author", "authors", "byline", "writer", "الكاتب", "كاتب
 HEADER_LINES = 10     # non-empty lines of the file read as its header, at most
 MAX_NAME_WORDS = 5
 
-_CUE = r"حوار|حاوره|حاورته|حاورها|بقلم|كتبت|كتبه|كتبها|كتب|إعداد وترجمة|اعداد وترجمة|إعداد|اعداد|تحرير|متابعة|متابعه|تقرير|written by|reporting by|reported by|by"
+_CUE = (r"حوار|حاوره|حاورته|حاورها|بقلم|كتبت|كتبه|كتبها|كتب|إعداد وترجمة|اعداد وترجمة|إعداد|اعداد|تحرير|متابعة|متابعه|"
+        r"تقرير|written by|reporting by|reported by|by")
 # 'بقلم: محمد علي' · 'كتب - محمد علي' · 'كتبت سارة حسن' · 'By Jane Doe' · 'تحرير: أحمد سعيد ومنى خالد'
 _BYLINE = re.compile(rf"^\W*(?:{_CUE})(?!\w)\s*[:：\-–—|]?\s*(?P<name>[^\d:：.!?؟،,;؛()«»\"|]{{2,60}}?)\s*[.:]?\s*$",
                      re.IGNORECASE)
@@ -32,7 +33,8 @@ def is_paragraph(line: str) -> bool:
 
 _TATWEEL = re.compile(r"(?<=[\u0621-\u064A])ـ+(?=[\u0621-\u064A])")  # 'بـدر الجـبل': tatweel, not a dash
 _SLIDER = re.compile(r"^\s*(?:[A-Za-z]+\s+){1,3}(?=[\u0621-\u064A])")  # 'Next Previous واس – جدة': slider text
-_LEAD_CUE = re.compile(rf"^\W*(?:{_CUE}|رصد وتصوير|تصوير وتقرير)\s*[:：\-–—]\s*", re.IGNORECASE)  # 'حاوره : عبدالعزيز العصيمي - سبق :'
+# 'حاوره : عبدالعزيز العصيمي - سبق :': a cue before a dateline
+_LEAD_CUE = re.compile(rf"^\W*(?:{_CUE}|رصد وتصوير|تصوير وتقرير)\s*[:：\-–—]\s*", re.IGNORECASE)
 
 
 def _name(text: str) -> str:
