@@ -187,6 +187,20 @@ def bench_dups(sample: int, seed: int = 22) -> dict:
                         "b_text": " ".join(recs[j]["content"].split())[:220]} for i, j in picked]}
 
 
+def judged(sample: list[dict], verdicts: Path) -> dict:
+    """The sample's pairs as same_story found them and as same_event keeps them, against a person's verdicts."""
+    verdict = {v["pair"]: v["verdict"] for v in map(json.loads, verdicts.read_text(encoding="utf-8").splitlines())}
+    out = {}
+    for rule, keep in (("same_story", lambda p: True), ("same_event", lambda p: p["same_event"])):
+        kept = [verdict[n] for n, p in enumerate(sample) if keep(p)]
+        right = kept.count("right")
+        out[rule] = {"kept": len(kept), "right": right, "wrong": len(kept) - right,
+                     "precision": round(right / max(1, len(kept)), 3)}
+    out["dropped_right"] = [n for n, p in enumerate(sample) if not p["same_event"] and verdict[n] == "right"]
+    out["kept_wrong"] = [n for n, p in enumerate(sample) if p["same_event"] and verdict[n] == "wrong"]
+    return out
+
+
 def write_subset(gold: Path, corpus: Path, others: int, seed: int = 22) -> dict:
     """The articles the gold questions come from plus `others` seeded random articles (from 2015-08-01 on), as
     `rag import` writes them: the small indexed subset eval/sets/saudinewsnet-questions.jsonl is answered on."""
@@ -223,11 +237,15 @@ def main(argv=None) -> None:
     ap.add_argument("--sample", type=int, default=100)
     ap.add_argument("--seed", type=int, default=22, help="dups: the sample's seed (22 was read to design same_event)")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--verdicts", type=Path, default=None,
+                    help="dups: a person's verdicts on the sample (bench/dups-judged-seed*.jsonl): precision kept")
     a = ap.parse_args(argv)
     if a.what == "subset":
         print(json.dumps(write_subset(a.gold, a.corpus, a.others)))
         return
     res = bench_meta(a.limit) if a.what == "meta" else bench_dups(a.sample, a.seed)
+    if a.verdicts:
+        res["judged"] = judged(res["sample"], a.verdicts)
     text = json.dumps(res, ensure_ascii=False, indent=1)
     if a.out:
         a.out.write_text(text, encoding="utf-8")

@@ -267,3 +267,35 @@ def test_templated_statements_about_different_events_are_not_one_story():
     dated = ("عدن تستقبل طائرة الإغاثة", "الأحد - 23 شوال 1446 هـ - 20 أبريل 2025 مـ\nلندن: «الشرق الأوسط»\n" + "." * 150
              + " وصلت الطائرة الرابعة محملة بـ 45 طنا من المواد الغذائية إلى مطار عدن")
     assert dedup.same_event(dated, wire, jaccard=0.4) and not dedup.same_event(dated, plane_5, jaccard=0.7)
+
+
+def test_the_same_template_about_two_places_is_two_events():
+    # Executions in two regions, cables to two presidents: the template is shared, the place is not (SaudiNewsNet).
+    qassim = ("تنفيذ حكم القتل قصاصاً في أحد الجناة بالقصيم", "الرياض - واس\nأصدرت وزارة الداخلية بياناً بشأن "
+              "تنفيذ حكم القتل قصاصاً في أحد الجناة بمنطقة القصيم")
+    jazan = ("تنفيذ حكم القتل قصاصاً في أحد الجناة بجازان", "الرياض - واس\nأصدرت وزارة الداخلية بياناً بشأن "
+             "تنفيذ حكم القتل قصاصاً في أحد الجناة بمنطقة جازان")
+    assert not dedup.same_event(qassim, jazan, jaccard=0.55)
+    benin = ("القيادة تهنئ رئيس جمهورية بنين", "بعث خادم الحرمين الشريفين برقية تهنئة لرئيس جمهورية بنين")
+    burkina = ("القيادة تهنئ رئيس بوركينا فاسو", "بعث خادم الحرمين الشريفين برقية تهنئة لرئيس بوركينا فاسو")
+    assert not dedup.same_event(benin, burkina, jaccard=0.5)
+    # A copy that names one place more (the region beside the city) or another outlet's dateline is the same story.
+    copy = ("القتل قصاصاً لجانٍ في القصيم", "بريدة ـ فلان الفلاني\nأصدرت وزارة الداخلية بياناً بشأن "
+            "تنفيذ حكم القتل قصاصاً في أحد الجناة بمنطقة القصيم في مدينة بريدة")
+    assert dedup.same_event(qassim, copy, jaccard=0.5)
+    assert dedup.same_event(jazan, jazan, jaccard=0.5)
+
+
+def test_places_named_in_a_text_set_its_dateline_aside():
+    from rag.meta.places import mentioned
+
+    assert mentioned("القيادة تهنئ رئيس كوت ديفوار") == {"Côte d’Ivoire"}
+    assert mentioned("وبالمدينة المنورة وفي المملكة العربية السعودية") == {"Medina", "Saudi Arabia"}
+    # the outlet's dateline (and the outlet named on it) is where the paper files from, not the story's place
+    assert mentioned("لندن: «الشرق الأوسط»\nوصل وزير الخارجية الروسي إلى القاهرة") == {"Russian", "Cairo"}
+    assert mentioned("ديلي بيست: تقرير عن الحملة") == set()  # CLDR's exemplar city Dili is not read
+    from rag.meta.places import apart
+
+    assert apart(mentioned("الإعدام في القصيم"), mentioned("الإعدام في جازان"))
+    assert not apart(mentioned("الرئيس التونسي والقصيم"), mentioned("رئيس تونس"))  # a nationality is its country
+    assert not apart(mentioned("في السعودية"), mentioned("في المملكة العربية السعودية"))

@@ -4,9 +4,22 @@ SaudiNewsNet archive's author field and its header lines; one list for `rag impo
 byline reader (rag/meta/byline.py), so a dateline's place is never taken for a person."""
 from __future__ import annotations
 
+import functools
+import os
 import re
+from pathlib import Path
 
 from rag.arabic import normalize
+
+
+GAZETTEER = Path(__file__).with_name("gazetteer.tsv")  # frequent news names CLDR lacks (its header says whence)
+
+
+def name_key(text: str) -> str:
+    """Key of a name in CLDR's and the gazetteer's tables: normalize, punctuation out, the article الـ dropped from
+    every word."""
+    words = re.sub(r"[^\w\s]", " ", normalize(text)).split()
+    return " ".join(w[2:] if w.startswith("ال") and len(w) > 4 else w for w in words)
 
 
 def plain(text: str) -> str:
@@ -32,3 +45,66 @@ PLACES = frozenset(plain(p) for p in (
 def is_place(text: str) -> bool:
     """Whether `text` (one dateline segment) is only a place: 'جدة', 'مكة المكرّمة', 'الحدود الشمالية'."""
     return plain(text) in PLACES
+
+
+_STAND_INS = frozenset(plain(p) for p in ("عواصم", "وكالات", "متابعات", "الوكالات", "المدينة"))  # not one place
+_CLITICS = ("وبال", "ولل", "وال", "بال", "فال", "كال", "لل", "وب", "ول", "و", "ب", "ل", "ف")
+# A dateline at a line's start, 'لندن: «الشرق الأوسط»', 'الرياض - واس': where the outlet files from, not the event
+# (the whole line when that is all it holds: the outlet's name after it is no place either)
+_DATELINE = re.compile(r"^\s*[^\s:ـ–-]+(?:\s+[^\s:ـ–-]+){0,2}\s*[:ـ–-](?:[^\S\n]*[^\s:ـ–-]+){0,4}[^\S\n]*$"
+                       r"|^\s*[^\s:ـ–-]+(?:\s+[^\s:ـ–-]+){0,2}\s*[:ـ–-]", re.MULTILINE)
+
+
+def mentioned(text: str) -> frozenset[str]:
+    """The countries, cities, regions and nationalities `text` names, datelines set aside, as identities (the English
+    name where CLDR or the gazetteer has one, so السعودية and المملكة العربية السعودية are one): CLDR's territory
+    names (Babel; not its world regions, which are also outlet names such as الشرق الأوسط, nor its exemplar cities,
+    some of them common words elsewhere: ديلي), the gazetteer beside this file and the places above. Tells
+    a templated wire about one place from the same template about another (rag/indexing/dedup.py)."""
+    names = _names()
+    words = name_key(_DATELINE.sub(" ", text)).split()
+    found, i = set(), 0
+    while i < len(words):
+        w, step = words[i], 1
+        first = [w] + [w[len(c):] for c in _CLITICS if w.startswith(c) and len(w) - len(c) >= 3]
+        for n in (3, 2, 1):  # the longest name first, and its words are not read again: المملكة العربية السعودية
+            rest = words[i + 1:i + n]
+            if len(rest) < n - 1:
+                continue
+            name = next((names[g] for g in (" ".join([f, *rest]) for f in first) if g in names), None)
+            if name:
+                found.add(name)
+                step = n
+                break
+        i += step
+    return frozenset(found)
+
+
+def apart(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether each of two `mentioned` sets names a place the other does not. A nationality and its country are one
+    place (Tunisian ~ Tunisia, Lebanese ~ Lebanon: one name starts the other, or they share 5 letters)."""
+    def explained(x: str, others: frozenset[str]) -> bool:
+        return any(x.startswith(y) or y.startswith(x) or len(os.path.commonprefix([x, y])) >= 5 for y in others)
+
+    return any(not explained(x, b) for x in a - b) and any(not explained(y, a) for y in b - a)
+
+
+@functools.lru_cache(maxsize=1)
+def _names() -> dict[str, str]:
+    from babel import Locale
+
+    key = name_key
+    ar, en = Locale("ar"), Locale("en")
+    out = {key(name): en.territories.get(code, name) for code, name in ar.territories.items()
+           if len(code) == 2 and code.isalpha() and code != "ZZ"}
+    for line in GAZETTEER.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            arabic, english, kind = line.split("\t")
+            if kind in ("place", "nationality"):
+                for suffix in ("", "ه", "ون", "ين") if kind == "nationality" else ("",):
+                    out.setdefault(key(arabic + suffix), english)
+    for p in PLACES:
+        out.setdefault(key(p), key(p))
+    for p in _STAND_INS:
+        out.pop(key(p), None)
+    return out

@@ -1,29 +1,20 @@
 """Names of places, countries, regions, cities, languages, currencies, months and weekdays rendered in English from
-CLDR's Arabic and English display names and exemplar cities (Babel), then from gazetteer.tsv for frequent news
+CLDR's Arabic and English display names and exemplar cities (Babel), then from rag/meta/gazetteer.tsv for frequent news
 entities CLDR has no name for (cities, organisations, nationalities). The whole span must be one known name (after
 its prepositions, clitics and a generic head noun such as مدينة or اللغة are set aside); a span that only contains
 one gives None."""
 from __future__ import annotations
 
-import re
 from functools import lru_cache
-from pathlib import Path
 
-from rag.arabic import normalize
+from rag.meta.places import GAZETTEER, name_key as key  # key: the matching key of every table here
 
-GAZETTEER = Path(__file__).with_name("gazetteer.tsv")
 _LEADING = ("في", "من", "الى", "إلى", "على", "عن", "نحو", "داخل", "قرب", "شمال", "جنوب")  # prepositions set aside
 _HEADS = {"مدينه": "", "دوله": "", "بلد": "", "عاصمه": "", "جمهوريه": "", "مملكه": "", "اماره": "", "اللغه": "",
           "لغه": "", "بلاد": "", "منطقه": "", "ولايه": "", "محافظه": "", "جزيره": "", "قاره": "", "العمله": "",
           "عمله": "", "شهر": "", "يوم": ""}
 _CITY_REGIONS = ("Africa", "America", "Asia", "Australia", "Europe")  # not the islands and bases of Pacific/Antarctica
 _CLITICS = ("وال", "بال", "فال", "كال", "لل", "و", "ب", "ل", "ف")
-
-
-def key(text: str) -> str:
-    """Matching key: rag.arabic.normalize, punctuation out, the article الـ dropped from every word."""
-    words = re.sub(r"[^\w\s]", " ", normalize(text)).split()
-    return " ".join(w[2:] if w.startswith("ال") and len(w) > 4 else w for w in words)
 
 
 @lru_cache(maxsize=1)
