@@ -292,8 +292,11 @@ def test_places_named_in_a_text_set_its_dateline_aside():
     assert mentioned("القيادة تهنئ رئيس كوت ديفوار") == {"Côte d’Ivoire"}
     assert mentioned("وبالمدينة المنورة وفي المملكة العربية السعودية") == {"Medina", "Saudi Arabia"}
     # the outlet's dateline (and the outlet named on it) is where the paper files from, not the story's place
-    assert mentioned("لندن: «الشرق الأوسط»\nوصل وزير الخارجية الروسي إلى القاهرة") == {"Russian", "Cairo"}
+    assert mentioned("لندن: «الشرق الأوسط»\nوصل وزير الخارجية الروسي إلى القاهرة") == {"Russia", "Cairo"}  # the nisba is its country
     assert mentioned("ديلي بيست: تقرير عن الحملة") == set()  # CLDR's exemplar city Dili is not read
+    # CLDR's جزر المالديف as the news writes it, and a country's nisba; مالي (Mali, 'financial') is never a place
+    assert mentioned("تهنئ رئيس المالديف والرئيس البوليفي والرئيسة الليبيرية") == {"Maldives", "Bolivia", "Liberia"}
+    assert mentioned("الوضع المالي في مالي") == set()
     from rag.meta.places import apart
 
     assert apart(mentioned("الإعدام في القصيم"), mentioned("الإعدام في جازان"))

@@ -47,6 +47,8 @@ def is_place(text: str) -> bool:
     return plain(text) in PLACES
 
 
+_HEADS = frozenset(("جزر", "جمهوريه", "دوله", "مملكه", "اماره"))  # generic heads of CLDR's names, keyed
+_COMMON = frozenset(("مالي",))  # a country that is also a common word (مالي: financial), never read as a place
 _STAND_INS = frozenset(plain(p) for p in ("عواصم", "وكالات", "متابعات", "الوكالات", "المدينة"))  # not one place
 _CLITICS = ("وبال", "ولل", "وال", "بال", "فال", "كال", "لل", "وب", "ول", "و", "ب", "ل", "ف")
 # A dateline at a line's start, 'لندن: «الشرق الأوسط»', 'الرياض - واس': where the outlet files from, not the event
@@ -95,8 +97,20 @@ def _names() -> dict[str, str]:
 
     key = name_key
     ar, en = Locale("ar"), Locale("en")
-    out = {key(name): en.territories.get(code, name) for code, name in ar.territories.items()
-           if len(code) == 2 and code.isalpha() and code != "ZZ"}
+    out: dict[str, str] = {}
+    for code, name in ar.territories.items():
+        if not (len(code) == 2 and code.isalpha() and code != "ZZ"):
+            continue
+        english, words = en.territories.get(code, name), key(name).split()
+        out.setdefault(" ".join(words), english)
+        if len(words) > 1 and words[0] in _HEADS:  # جزر المالديف: the news writes المالديف
+            words = words[1:]
+            out.setdefault(" ".join(words), english)
+        if len(words) == 1 and words[0] not in _COMMON:  # the nisba: بوليفيا -> البوليفي, تونس -> التونسية
+            base = words[0][:-1] if words[0][-1] in "اه" else words[0]
+            stem = base if base.endswith("ي") else base + "ي"
+            for form in (stem, stem + "ه", stem + "ون", stem + "ين"):
+                out.setdefault(form, english)
     for line in GAZETTEER.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             arabic, english, kind = line.split("\t")
@@ -105,6 +119,6 @@ def _names() -> dict[str, str]:
                     out.setdefault(key(arabic + suffix), english)
     for p in PLACES:
         out.setdefault(key(p), key(p))
-    for p in _STAND_INS:
+    for p in (*_STAND_INS, *_COMMON):
         out.pop(key(p), None)
     return out
