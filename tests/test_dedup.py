@@ -302,3 +302,27 @@ def test_places_named_in_a_text_set_its_dateline_aside():
     assert apart(mentioned("الإعدام في القصيم"), mentioned("الإعدام في جازان"))
     assert not apart(mentioned("الرئيس التونسي والقصيم"), mentioned("رئيس تونس"))  # a nationality is its country
     assert not apart(mentioned("في السعودية"), mentioned("في المملكة العربية السعودية"))
+
+
+def test_pairs_recorded_by_an_earlier_rule_are_checked_again(tmp_path):
+    # A manifest from before the place test: a pair of templated cables recorded as one story. The next update
+    # re-checks it once (dup_rules) and drops it; a real copy recorded beside it stays.
+    from rag.store.manifest import Manifest
+
+    m = Manifest(tmp_path / "manifest.sqlite")
+    body = "بعث خادم الحرمين الشريفين برقية تهنئة لرئيس {} بمناسبة ذكرى استقلال بلاده، أعرب فيها عن أطيب التهاني " * 3
+    texts = {"niger.md": ("القيادة تهنئ رئيس النيجر", body.replace("{}", "جمهورية النيجر")),
+             "jamaica.md": ("القيادة تهنئ رئيس جامايكا", body.replace("{}", "جامايكا")),
+             "niger-copy.md": ("خادم الحرمين يهنئ رئيس النيجر", body.replace("{}", "جمهورية النيجر"))}
+    m.files.replace_files([(src, "x", title, "", [(src + "#0", 0, text)]) for src, (title, text) in texts.items()])
+    sigs = {src: dedup.signature(title + "\n" + text) for src, (title, text) in texts.items()}
+    with m.batch():
+        for src, sig in sigs.items():
+            m.duplicates.set_signature(src, dedup.to_blob(sig))
+        m.duplicates.add("jamaica.md", "niger.md", 0.9)
+        m.duplicates.add("niger-copy.md", "niger.md", 0.95)
+        m.set("dup_rules", "e2")
+    assert sigs["jamaica.md"].jaccard(sigs["niger.md"]) < dedup.SAME_TEXT  # the place test applies to this pair
+    dedup.DuplicateIndex(tmp_path / "lsh.pkl").update(m, {}, [])
+    assert {(a, b) for a, b, _ in m.duplicates.pairs()} == {("niger-copy.md", "niger.md")}
+    assert m.get("dup_rules") == dedup.RULES
