@@ -109,10 +109,9 @@ def same_event(a: tuple[str, str], b: tuple[str, str], jaccard: float) -> bool:
     numbers only its lead); and each text must not name a place (country, city, region, nationality) the other's
     does not name (rag/meta/places.py). A missing title or a lead without numbers is no evidence either way."""
     (title_a, head_a), (title_b, head_b) = a, b
-    if jaccard < SAME_TEXT and title_a and title_b:
-        if not set(tokens(title_a)) & set(tokens(title_b)):
-            return False
     if jaccard < SAME_TEXT:
+        if title_a and title_b and not set(tokens(title_a)) & set(tokens(title_b)):
+            return False
         if apart(mentioned(f"{title_a}\n{head_a}"), mentioned(f"{title_b}\n{head_b}")):
             return False  # each names a place the other does not: القصيم vs جازان, Benin vs Burkina Faso
     head_a, head_b = normalize(head_a), normalize(head_b)

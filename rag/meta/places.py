@@ -22,6 +22,18 @@ def name_key(text: str) -> str:
     return " ".join(w[2:] if w.startswith("ال") and len(w) > 4 else w for w in words)
 
 
+def gazetteer() -> list[tuple[str, str, str]]:
+    """(Arabic form, English name, kind) per GAZETTEER line; a nationality also in its feminine and plural forms
+    (روسي: روسية, روسيون, روسيين). Read by this module's place names and rag/answering/english/names.py."""
+    out = []
+    for line in GAZETTEER.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            arabic, english, kind = line.split("\t")
+            for suffix in ("", "ه", "ون", "ين") if kind == "nationality" else ("",):
+                out.append((arabic + suffix, english, kind))
+    return out
+
+
 def plain(text: str) -> str:
     """Matching key: quotes and dots out, rag.arabic.normalize (alef forms, taa marbuta, tatweel, diacritics)."""
     return " ".join(normalize(re.sub(r"[«»\"'.]", "", text)).split())
@@ -57,6 +69,7 @@ _DATELINE = re.compile(r"^\s*[^\s:ـ–-]+(?:\s+[^\s:ـ–-]+){0,2}\s*[:ـ–-](
                        r"|^\s*[^\s:ـ–-]+(?:\s+[^\s:ـ–-]+){0,2}\s*[:ـ–-]", re.MULTILINE)
 
 
+@functools.lru_cache(maxsize=4096)  # an article's head is compared with each of its candidate copies
 def mentioned(text: str) -> frozenset[str]:
     """The countries, cities, regions and nationalities `text` names, datelines set aside, as identities (the English
     name where CLDR or the gazetteer has one, so السعودية and المملكة العربية السعودية are one): CLDR's territory
@@ -111,12 +124,9 @@ def _names() -> dict[str, str]:
             stem = base if base.endswith("ي") else base + "ي"
             for form in (stem, stem + "ه", stem + "ون", stem + "ين"):
                 out.setdefault(form, english)
-    for line in GAZETTEER.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            arabic, english, kind = line.split("\t")
-            if kind in ("place", "nationality"):
-                for suffix in ("", "ه", "ون", "ين") if kind == "nationality" else ("",):
-                    out.setdefault(key(arabic + suffix), english)
+    for arabic, english, kind in gazetteer():
+        if kind in ("place", "nationality"):
+            out.setdefault(key(arabic), english)
     for p in PLACES:
         out.setdefault(key(p), key(p))
     for p in (*_STAND_INS, *_COMMON):

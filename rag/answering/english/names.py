@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from rag.meta.places import GAZETTEER, name_key as key  # key: the matching key of every table here
+from rag.meta.places import gazetteer, name_key as key  # key: the matching key of every table here
 
 _LEADING = ("في", "من", "الى", "إلى", "على", "عن", "نحو", "داخل", "قرب", "شمال", "جنوب")  # prepositions set aside
 _HEADS = {"مدينه": "", "دوله": "", "بلد": "", "عاصمه": "", "جمهوريه": "", "مملكه": "", "اماره": "", "اللغه": "",
@@ -48,14 +48,8 @@ def table() -> dict[str, tuple[str, str]]:
         add(ar.months["format"]["wide"][i], en.months["format"]["wide"][i], "month")
     for i in range(7):
         add(ar.days["format"]["wide"][i], en.days["format"]["wide"][i], "weekday")
-    for line in GAZETTEER.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        arabic, english, kind = line.split("\t")
+    for arabic, english, kind in gazetteer():  # with a nationality's forms: روسية, روسيون, روسيين
         add(arabic, english, kind)
-        if kind == "nationality":
-            for suffix in ("ه", "ون", "ين"):  # روسية, روسيون, روسيين
-                add(arabic + suffix, english, kind)
     return out
 
 
